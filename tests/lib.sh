@@ -33,17 +33,16 @@ trap 'exit 130' INT TERM
 # ct_on_exit CMD: run CMD (a string) when the test exits, newest first.
 ct_on_exit() { _ct_cleanups+=("$1"); }
 
-# ct_netns_new SHORT: creates ctscope-t-SHORT-PID with loopback up and prints
-# its name; deleted when the test exits.
-ct_netns_new() {
+# ct_netns SHORT: creates namespace ctscope-t-SHORT-PID with lo up, sets
+# CT_NS to its name, deletes it when the test exits. Call it in the test's
+# own shell (not inside $(...)), or the cleanup is lost.
+ct_netns() {
 	local ns="ctscope-t-$1-$$"
 	ip netns add "$ns" || ct_fail "cannot create network namespace $ns"
 	_ct_netns+=("$ns")
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	CT_NS=$ns
 }
-# Must be called in the test's own shell (not in $(...)) to register cleanup.
-ct_netns() { local ns="ctscope-t-$1-$$"; ip netns add "$ns" || ct_fail "cannot create $ns"; _ct_netns+=("$ns"); ip -n "$ns" link set lo up; CT_NS=$ns; }
 
 # ct_raise_max N: makes sure nf_conntrack_max (global, init namespace only)
 # is at least N. Never lowers it.
