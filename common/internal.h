@@ -1,0 +1,162 @@
+/* internal.h — what the core's files share and the front-ends never see:
+ * the parsed entry, the summary it is added to, the netlink source. */
+#ifndef CTSCOPE_INTERNAL_H
+#define CTSCOPE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctscope.h"
+
+struct nlmsghdr;
+
+/* ---- errors ---- */
+
+/* Fills err: "<what>: <strerror(code)> (<advice>)"; advice may be NULL. */
+void ctscope_error_set(struct ctscope_error *err, int code, const char *advice, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The advice a user needs for an errno from netlink or setns. */
+const char *ctscope_error_advice(int code);
+
+/* ---- entry: one ctnetlink message, parsed ---- */
+
+#define CTSCOPE_TCP_STATE_NONE 0xff
+
+struct ctscope_entry {
+	uint8_t family;    /* nfgen_family: AF_INET, AF_INET6, ... */
+	uint8_t l4proto;   /* IPPROTO_* of the original tuple */
+	uint8_t tcp_state; /* kernel TCP_CONNTRACK_*, or CTSCOPE_TCP_STATE_NONE */
+	bool has_timeout;
+	bool nat;          /* reply tuple is not the original swapped */
+	uint16_t zone;     /* original direction's zone, 0 when none */
+	uint16_t sport, dport; /* host order; 0 for portless protocols */
+	uint32_t status;   /* IPS_* bits */
+	uint32_t timeout;  /* remaining seconds */
+	uint32_t mark;
+	uint32_t id;
+	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 */
+};
+
+/* Parses one IPCTNL_MSG_CT_NEW message (dump reply or event) into *e.
+ * Every attribute used is validated with libmnl; returns 0, or -1 with
+ * *why set to a static description of what was malformed. */
+int ctscope_entry_parse(const struct nlmsghdr *nlh, struct ctscope_entry *e, const char **why);
+
+/* Our enums for an entry. */
+enum ctscope_family ctscope_entry_family(const struct ctscope_entry *e);
+enum ctscope_proto ctscope_entry_proto(const struct ctscope_entry *e);
+bool ctscope_proto_has_ports(enum ctscope_proto p);
+/* CTSCOPE_TCP_STATE_COUNT when the entry has no countable TCP state. */
+enum ctscope_tcp_state ctscope_entry_tcp_state(const struct ctscope_entry *e);
+enum ctscope_timeout_band ctscope_timeout_band(uint32_t remaining_seconds);
+
+/* ---- key table: exact counts per key, open addressing ---- */
+
+struct ctscope_keytable {
+	uint8_t *slots;   /* key bytes, then uint32 count, uint32 extra */
+	size_t key_size;  /* a multiple of 4 */
+	size_t stride;
+	size_t capacity;  /* power of two, 0 before first use */
+	size_t used;
+};
+
+void ctscope_keytable_init(struct ctscope_keytable *t, size_t key_size);
+void ctscope_keytable_free(struct ctscope_keytable *t);
+void ctscope_keytable_reset(struct ctscope_keytable *t); /* keeps memory */
+/* Adds delta (may be negative) to the key's count and extra; a key whose
+ * count reaches 0 is removed. Returns -1 only when memory runs out. */
+int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t delta, int32_t extra_delta);
+
+struct ctscope_keycount {
+	const uint8_t *key; /* points into the table: valid until it changes */
+	uint32_t count;
+	uint32_t extra;
+};
+/* The n keys with the highest counts, highest first; ties by key bytes so
+ * the order is stable. Returns how many were written (<= n). */
+size_t ctscope_keytable_top(const struct ctscope_keytable *t, struct ctscope_keycount *out, size_t n);
+
+/* ---- summary: what entries add up to ---- */
+
+struct ctscope_summary {
+	uint64_t entries;
+	uint64_t families[CTSCOPE_FAMILY_COUNT];
+	uint64_t protocols[CTSCOPE_PROTO_COUNT];
+	uint64_t tcp_states[CTSCOPE_TCP_STATE_COUNT];
+	uint64_t flags[CTSCOPE_FLAG_COUNT];
+	uint64_t timeouts[CTSCOPE_TIMEOUT_BAND_COUNT];
+	uint64_t udp_unreplied;
+	uint32_t *zones; /* [65536] */
+	struct ctscope_keytable dst4, dst6; /* proto, port, address */
+	struct ctscope_keytable src4, src6; /* address */
+	uint32_t *ports[CTSCOPE_PROTO_COUNT]; /* [65536] for protocols with ports */
+	/* Whether add/remove count timeout bands. Event mode keeps them from
+	 * expiry times instead, because remaining time drifts. */
+	bool count_timeouts;
+};
+
+int ctscope_summary_init(struct ctscope_summary *s);
+void ctscope_summary_free(struct ctscope_summary *s);
+void ctscope_summary_reset(struct ctscope_summary *s);
+/* sign +1 adds the entry, -1 removes what an earlier add counted. */
+int ctscope_summary_apply(struct ctscope_summary *s, const struct ctscope_entry *e, int sign);
+/* Copies the counters and the top-N lists into the snapshot. */
+int ctscope_summary_to_snapshot(const struct ctscope_summary *s, unsigned top_n, struct ctscope_snapshot *snap);
+
+/* ---- namespaces ---- */
+
+/* Opens the namespace file for a spec (NULL: the calling thread's own).
+ * Returns an fd or -1 with err filled. */
+int ctscope_netns_open(const char *spec, struct ctscope_error *err);
+/* Switches the calling thread into ns_fd; *saved receives an fd to get back
+ * with ctscope_netns_leave. No switch (and no CAP_SYS_ADMIN needed) when
+ * the thread is already there: *saved is then -1. */
+int ctscope_netns_enter(int ns_fd, const char *spec, int *saved, struct ctscope_error *err);
+int ctscope_netns_leave(int saved, struct ctscope_error *err);
+
+/* ---- sysctls ---- */
+
+struct ctscope_sysctls {
+	int fd[CTSCOPE_SYSCTL_COUNT]; /* -1 where the kernel has no such file */
+};
+/* Opens every sysctl file; must run inside the namespace (each open file
+ * keeps reading that namespace's value afterwards). */
+void ctscope_sysctls_open(struct ctscope_sysctls *s);
+void ctscope_sysctls_close(struct ctscope_sysctls *s);
+void ctscope_sysctls_read(const struct ctscope_sysctls *s, struct ctscope_snapshot *snap);
+
+/* ---- source: the ctnetlink socket of one namespace ---- */
+
+struct ctscope_source;
+
+struct ctscope_source *ctscope_source_open(int ns_fd, const char *spec, struct ctscope_error *err);
+void ctscope_source_close(struct ctscope_source *src);
+/* Entries and max (IPCTNL_MSG_CT_GET_STATS), per-CPU counters summed
+ * (IPCTNL_MSG_CT_GET_STATS_CPU), expectations (IPCTNL_MSG_EXP_GET dump). */
+int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err);
+
+typedef int (*ctscope_entry_cb)(const struct ctscope_entry *e, void *data);
+/* One full IPCTNL_MSG_CT_GET dump; cb for every entry. *scanned counts
+ * the messages parsed. */
+int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *data, uint64_t *scanned,
+                        struct ctscope_error *err);
+
+/* Parses a buffer of netlink messages (as one recv returns them) through
+ * the same path the dump uses. Returns MNL_CB_* semantics: 1 more to come,
+ * 0 done, -1 error (err filled). Exposed for the unit tests and fuzzing. */
+int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, ctscope_entry_cb cb,
+                                void *data, uint64_t *scanned, struct ctscope_error *err);
+
+/* ---- hints ---- */
+
+/* prev: the previous snapshot's kernel counters (NULL on the first read),
+ * interval_s: seconds between the two. */
+void ctscope_hints_compute(struct ctscope_snapshot *snap, const struct ctscope_snapshot *prev, double interval_s);
+
+/* ---- misc ---- */
+uint64_t ctscope_now_ms(void);
+double ctscope_monotonic_ms(void);
+
+#endif
