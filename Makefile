@@ -6,6 +6,8 @@
 #   sudo make check      deps + build + every test, ends with "N passed, N failed"
 #   sudo make demo       the seed's night replayed in a throwaway namespace
 #   make SANITIZE=address,undefined check
+#   sudo make bench      benchmarks at a million entries (tests/bench/build.mk)
+#   make fuzz FUZZ_SECONDS=N   libFuzzer over the parser (tests/fuzz/build.mk)
 #   sudo make install / uninstall
 
 CC ?= cc
@@ -47,8 +49,10 @@ include cli/build.mk
 -include collectd-plugin/build.mk
 -include netdata-plugin/build.mk
 include tests/build.mk
+-include tests/fuzz/build.mk
+-include tests/bench/build.mk
 
-.PHONY: all deps run check demo bench clean install uninstall
+.PHONY: all deps run check demo clean install uninstall
 all: $(ALL)
 
 deps:
