@@ -42,7 +42,6 @@ struct parse_ctx {
 	const struct nlattr **tb;
 	const struct attr_policy *policy;
 	unsigned max;
-	bool bad;
 };
 
 static int attr_cb(const struct nlattr *attr, void *data)
@@ -53,22 +52,34 @@ static int attr_cb(const struct nlattr *attr, void *data)
 		return MNL_CB_OK;
 	const struct attr_policy *p = &ctx->policy[type];
 	int rc = p->type == MNL_TYPE_BINARY ? mnl_attr_validate2(attr, p->type, p->len) : mnl_attr_validate(attr, p->type);
-	if (rc < 0) {
-		ctx->bad = true;
+	if (rc < 0)
 		return MNL_CB_ERROR;
-	}
 	ctx->tb[type] = attr;
 	return MNL_CB_OK;
+}
+
+/* Walks the attributes in [start, start+len). libmnl's own walk stops
+ * quietly at the first attribute that does not fit; here bytes left over
+ * mean a broken attribute, and the message is rejected instead of being
+ * read with the attributes after it silently missing. */
+static int walk_attrs(const void *start, size_t len, struct parse_ctx *ctx)
+{
+	const struct nlattr *attr = start;
+	const char *end = (const char *)start + len;
+	while (mnl_attr_ok(attr, (int)(end - (const char *)attr))) {
+		if (attr_cb(attr, ctx) < 0)
+			return -1;
+		attr = mnl_attr_next(attr);
+	}
+	return end - (const char *)attr > 0 ? -1 : 0;
 }
 
 static int parse_nested(const struct nlattr *nest, const struct nlattr **tb, const struct attr_policy *policy,
                         unsigned max)
 {
-	struct parse_ctx ctx = { tb, policy, max, false };
+	struct parse_ctx ctx = { tb, policy, max };
 	memset(tb, 0, sizeof(*tb) * (max + 1));
-	if (mnl_attr_parse_nested(nest, attr_cb, &ctx) < 0 || ctx.bad)
-		return -1;
-	return 0;
+	return walk_attrs(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), &ctx);
 }
 
 static const struct attr_policy top_policy[CTA_MAX + 1] = {
@@ -202,7 +213,7 @@ static uint8_t parse_tcp_state(const struct nlattr *protoinfo)
 int ctscope_entry_parse(const struct nlmsghdr *nlh, struct ctscope_entry *e, const char **why)
 {
 	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
-	struct parse_ctx ctx = { tb, top_policy, CTA_MAX, false };
+	struct parse_ctx ctx = { tb, top_policy, CTA_MAX };
 	struct tuple orig, reply;
 
 	memset(e, 0, sizeof(*e));
@@ -213,7 +224,8 @@ int ctscope_entry_parse(const struct nlmsghdr *nlh, struct ctscope_entry *e, con
 	}
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 	e->family = nfg->nfgen_family;
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, &ctx) < 0 || ctx.bad) {
+	if (walk_attrs(mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg)),
+	               nlh->nlmsg_len - mnl_nlmsg_size(sizeof(struct nfgenmsg)), &ctx) < 0) {
 		*why = "malformed attribute";
 		return -1;
 	}
