@@ -1,0 +1,349 @@
+/* report.c — the human report for one namespace. The order answers the
+ * admin's questions in turn: how full is the table, who fills it (the top
+ * destinations as a table), what kind of entries they are, what the kernel
+ * counted, which timeouts keep them, and what to do about it. Every line fits
+ * 80 columns; nothing is truncated, lists wrap instead. */
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define LABEL_WIDTH 13 /* "top sources" + 2 */
+
+static void count_str(uint64_t n, char *buf, size_t len)
+{
+	ctscope_format_count(n, buf, len);
+}
+
+static void write_header(FILE *out, const struct ctscope_snapshot *s)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s%s (mode %s)", s->netns ? "netns " : "this namespace",
+	                 s->netns ? s->netns : "", ctscope_mode_name(s->mode));
+	if (s->time_ms && n > 0 && (size_t)n < sizeof(line)) {
+		time_t t = (time_t)(s->time_ms / 1000);
+		struct tm tm;
+		if (localtime_r(&t, &tm))
+			strftime(line + n, sizeof(line) - (size_t)n, " at %Y-%m-%d %H:%M:%S", &tm);
+	}
+	cli_wrap_text(out, CLI_REPORT_WIDTH, "", "  ", line);
+}
+
+static void write_fill(FILE *out, const struct ctscope_snapshot *s)
+{
+	char entries[32], max[32], extra[32];
+	count_str(s->table.entries, entries, sizeof(entries));
+	if (s->table.has_max) {
+		count_str(s->table.max, max, sizeof(max));
+		fprintf(out, "entries %s / max %s (%.1f%%)\n", entries, max, s->table.fill_percent);
+	} else {
+		fprintf(out, "entries %s / max unknown\n", entries);
+	}
+	if (s->table.has_buckets || s->table.has_expectations) {
+		if (s->table.has_buckets) {
+			count_str(s->table.buckets, extra, sizeof(extra));
+			fprintf(out, "buckets %s%s", extra, s->table.has_expectations ? "  " : "\n");
+		}
+		if (s->table.has_expectations) {
+			count_str(s->table.expectations, extra, sizeof(extra));
+			fprintf(out, "expectations %s\n", extra);
+		}
+	}
+}
+
+/* "67.7%" of the table, or "-" when the table count is 0 (a dump can see
+ * entries the count taken a moment earlier did not). */
+static void share_str(uint64_t part, uint64_t whole, char *buf, size_t len)
+{
+	if (whole == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%", 100.0 * (double)part / (double)whole);
+}
+
+/* "[2a00:1450:400b:c02::bc]:5228", "192.0.2.1:53", "192.0.2.1". */
+static void destination_str(const struct ctscope_top_destination *d, char *buf, size_t len)
+{
+	char addr[CTSCOPE_ADDR_STRLEN];
+	ctscope_addr_format(&d->addr, addr, sizeof(addr));
+	if (!d->has_port)
+		snprintf(buf, len, "%s", addr);
+	else if (d->addr.family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", addr, (unsigned)d->port);
+	else
+		snprintf(buf, len, "%s:%u", addr, (unsigned)d->port);
+}
+
+static size_t digits(size_t n)
+{
+	size_t d = 1;
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+#define DEST_STRLEN (CTSCOPE_ADDR_STRLEN + 8)
+
+/* Columns sized to what is in them. A full IPv6 address with a port is 47
+ * characters; in the rare case the row still does not fit 80 columns, the
+ * gaps shrink, and then the numbers move to a second line. */
+static void write_top_destinations(FILE *out, const struct ctscope_snapshot *s)
+{
+	if (s->n_top_destinations == 0) {
+		fputs("top destinations: none (no entries in the dump)\n", out);
+		return;
+	}
+	size_t rank_w = digits(s->n_top_destinations), proto_w = strlen("proto"), dest_w = strlen("destination"),
+	       count_w = strlen("entries"), share_w = strlen("100.0%");
+	if (rank_w < 2)
+		rank_w = 2;
+	for (size_t i = 0; i < s->n_top_destinations; i++) {
+		const struct ctscope_top_destination *d = &s->top_destinations[i];
+		char dest[DEST_STRLEN], count[32];
+		destination_str(d, dest, sizeof(dest));
+		count_str(d->entries, count, sizeof(count));
+		size_t pl = strlen(ctscope_proto_name(d->proto)), dl = strlen(dest), cl = strlen(count);
+		proto_w = pl > proto_w ? pl : proto_w;
+		dest_w = dl > dest_w ? dl : dest_w;
+		count_w = cl > count_w ? cl : count_w;
+	}
+	size_t gap = 2;
+	size_t total = rank_w + proto_w + dest_w + count_w + share_w + 4 * gap;
+	if (total > CLI_REPORT_WIDTH) {
+		gap = 1;
+		total -= 4;
+	}
+	bool split = total > CLI_REPORT_WIDTH;
+	/* Split rows put the numbers under the destination. */
+	size_t num_indent = rank_w + proto_w + 2 * gap;
+
+	fputs("top destinations\n", out);
+	if (split)
+		fprintf(out, "%*s%*s%-*s%*s%s\n%*s%*s%*s%*s\n", (int)rank_w, "#", (int)gap, "", (int)proto_w, "proto",
+		        (int)gap, "", "destination", (int)num_indent, "", (int)count_w, "entries", (int)gap, "",
+		        (int)share_w, "share");
+	else
+		fprintf(out, "%*s%*s%-*s%*s%-*s%*s%*s%*s%*s\n", (int)rank_w, "#", (int)gap, "", (int)proto_w, "proto",
+		        (int)gap, "", (int)dest_w, "destination", (int)gap, "", (int)count_w, "entries", (int)gap, "",
+		        (int)share_w, "share");
+	for (size_t i = 0; i < s->n_top_destinations; i++) {
+		const struct ctscope_top_destination *d = &s->top_destinations[i];
+		char dest[DEST_STRLEN], count[32], share[16];
+		destination_str(d, dest, sizeof(dest));
+		count_str(d->entries, count, sizeof(count));
+		share_str(d->entries, s->table.entries, share, sizeof(share));
+		if (split)
+			fprintf(out, "%*zu%*s%-*s%*s%s\n%*s%*s%*s%*s\n", (int)rank_w, i + 1, (int)gap, "", (int)proto_w,
+			        ctscope_proto_name(d->proto), (int)gap, "", dest, (int)num_indent, "", (int)count_w,
+			        count, (int)gap, "", (int)share_w, share);
+		else
+			fprintf(out, "%*zu%*s%-*s%*s%-*s%*s%*s%*s%*s\n", (int)rank_w, i + 1, (int)gap, "", (int)proto_w,
+			        ctscope_proto_name(d->proto), (int)gap, "", (int)dest_w, dest, (int)gap, "",
+			        (int)count_w, count, (int)gap, "", (int)share_w, share);
+	}
+}
+
+/* One labelled, wrapped line of "name count" items; zero counts are left
+ * out when `skip_zero` (and the line says "none" if nothing is left). */
+static void write_counter_line(FILE *out, const char *label, const uint64_t *v, int n, const char *(*name)(int),
+                               bool skip_zero)
+{
+	struct cli_wrap w;
+	bool any = false;
+	cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, label, LABEL_WIDTH);
+	for (int i = 0; i < n; i++) {
+		if (skip_zero && v[i] == 0)
+			continue;
+		char count[32], item[96];
+		count_str(v[i], count, sizeof(count));
+		snprintf(item, sizeof(item), "%s %s", name(i), count);
+		cli_wrap_item(&w, item);
+		any = true;
+	}
+	if (!any)
+		cli_wrap_item(&w, "none");
+	cli_wrap_end(&w);
+}
+
+static const char *family_name(int i) { return ctscope_family_name((enum ctscope_family)i); }
+static const char *proto_name(int i) { return ctscope_proto_name((enum ctscope_proto)i); }
+static const char *tcp_state_name(int i) { return ctscope_tcp_state_name((enum ctscope_tcp_state)i); }
+static const char *flag_name(int i) { return ctscope_flag_name((enum ctscope_flag)i); }
+
+/* The remaining-timeout bands in words a person reads at a glance; the JSON
+ * keys (le_10s, ...) say the same with inclusive upper bounds. */
+static const char *band_label(int i)
+{
+	static const char *const labels[CTSCOPE_TIMEOUT_BAND_COUNT] = {
+		[CTSCOPE_TIMEOUT_LE_10S] = "<=10s", [CTSCOPE_TIMEOUT_LE_1M] = "<=1m", [CTSCOPE_TIMEOUT_LE_10M] = "<=10m",
+		[CTSCOPE_TIMEOUT_LE_1H] = "<=1h",   [CTSCOPE_TIMEOUT_LE_1D] = "<=1d", [CTSCOPE_TIMEOUT_GT_1D] = ">1d",
+	};
+	return (i >= 0 && i < CTSCOPE_TIMEOUT_BAND_COUNT) ? labels[i] : "?";
+}
+
+static void write_zones(FILE *out, const struct ctscope_snapshot *s)
+{
+	if (s->n_zones == 0)
+		return; /* the common case: everything in zone 0, nothing to say */
+	struct cli_wrap w;
+	cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "zones", LABEL_WIDTH);
+	for (size_t i = 0; i < s->n_zones; i++) {
+		char count[32], item[64];
+		count_str(s->zones[i].entries, count, sizeof(count));
+		snprintf(item, sizeof(item), "%u: %s", (unsigned)s->zones[i].zone, count);
+		cli_wrap_item(&w, item);
+	}
+	cli_wrap_end(&w);
+}
+
+static void write_sources_ports(FILE *out, const struct ctscope_snapshot *s)
+{
+	struct cli_wrap w;
+	if (s->n_top_sources) {
+		cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "top sources", LABEL_WIDTH);
+		for (size_t i = 0; i < s->n_top_sources; i++) {
+			char addr[CTSCOPE_ADDR_STRLEN], count[32], item[96];
+			ctscope_addr_format(&s->top_sources[i].addr, addr, sizeof(addr));
+			count_str(s->top_sources[i].entries, count, sizeof(count));
+			snprintf(item, sizeof(item), "%s %s", addr, count);
+			cli_wrap_item(&w, item);
+		}
+		cli_wrap_end(&w);
+	}
+	if (s->n_top_ports) {
+		cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "top ports", LABEL_WIDTH);
+		for (size_t i = 0; i < s->n_top_ports; i++) {
+			char count[32], item[64];
+			count_str(s->top_ports[i].entries, count, sizeof(count));
+			snprintf(item, sizeof(item), "%s/%u %s", ctscope_proto_name(s->top_ports[i].proto),
+			         (unsigned)s->top_ports[i].port, count);
+			cli_wrap_item(&w, item);
+		}
+		cli_wrap_end(&w);
+	}
+}
+
+static void write_breakdown(FILE *out, const struct ctscope_snapshot *s)
+{
+	write_counter_line(out, "families", s->families, CTSCOPE_FAMILY_COUNT, family_name, true);
+	write_counter_line(out, "protocols", s->protocols, CTSCOPE_PROTO_COUNT, proto_name, true);
+	write_counter_line(out, "tcp states", s->tcp_states, CTSCOPE_TCP_STATE_COUNT, tcp_state_name, true);
+	/* Flags and timeout bands keep their zeros: "nat 0" and an empty band
+	 * are findings too. */
+	write_counter_line(out, "flags", s->flags, CTSCOPE_FLAG_COUNT, flag_name, false);
+	write_counter_line(out, "remaining", s->timeouts, CTSCOPE_TIMEOUT_BAND_COUNT, band_label, false);
+	write_zones(out, s);
+	write_sources_ports(out, s);
+}
+
+static void write_kernel_stats(FILE *out, const struct ctscope_snapshot *s)
+{
+	struct cli_wrap w;
+	bool any = false;
+	cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "kernel", LABEL_WIDTH);
+	for (int i = 0; i < CTSCOPE_STAT_COUNT; i++) {
+		if (!s->has_stat[i])
+			continue;
+		char count[32], item[64];
+		count_str(s->stats[i], count, sizeof(count));
+		snprintf(item, sizeof(item), "%s %s", ctscope_stat_name((enum ctscope_stat)i), count);
+		cli_wrap_item(&w, item);
+		any = true;
+	}
+	if (!any)
+		cli_wrap_item(&w, "no counters from this kernel");
+	cli_wrap_end(&w);
+}
+
+/* "tcp_timeout_close_wait" -> "tcp close_wait", "udp_timeout" -> "udp":
+ * short enough to list them all, still the sysctl's own words. */
+static void sysctl_label(const char *key, char *buf, size_t len)
+{
+	const char *mark = strstr(key, "_timeout");
+	if (!mark) {
+		snprintf(buf, len, "%s", key);
+		return;
+	}
+	const char *rest = mark + strlen("_timeout");
+	if (*rest == '_')
+		rest++;
+	snprintf(buf, len, "%.*s%s%s", (int)(mark - key), key, *rest ? " " : "", rest);
+}
+
+static void write_sysctl(FILE *out, const struct ctscope_snapshot *s)
+{
+	struct cli_wrap w;
+	bool any = false;
+	for (int i = 0; i < CTSCOPE_SYSCTL_COUNT; i++) {
+		/* max and buckets are on the fill line already. */
+		if (!s->has_sysctl[i] || i == CTSCOPE_SYSCTL_MAX || i == CTSCOPE_SYSCTL_BUCKETS ||
+		    i == CTSCOPE_SYSCTL_EXPECT_MAX)
+			continue;
+		if (!any)
+			cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "timeouts", LABEL_WIDTH);
+		char label[64], value[48], item[128];
+		sysctl_label(ctscope_sysctl_key((enum ctscope_sysctl)i), label, sizeof(label));
+		cli_format_duration(s->sysctl[i], value, sizeof(value));
+		snprintf(item, sizeof(item), "%s %s", label, value);
+		cli_wrap_item(&w, item);
+		any = true;
+	}
+	if (any)
+		cli_wrap_end(&w);
+}
+
+static void write_collector(FILE *out, const struct ctscope_snapshot *s)
+{
+	char scanned[32], line[256];
+	count_str(s->collector.entries_scanned, scanned, sizeof(scanned));
+	int n;
+	if (s->mode == CTSCOPE_MODE_STATS)
+		n = snprintf(line, sizeof(line), "counters in %.1f ms", s->collector.duration_ms);
+	else
+		n = snprintf(line, sizeof(line), "%s entries scanned in %.1f ms", scanned, s->collector.duration_ms);
+	if (s->collector.has_events && n > 0 && (size_t)n < sizeof(line)) {
+		char events[32], resyncs[32], lost[32];
+		count_str(s->collector.events, events, sizeof(events));
+		count_str(s->collector.resyncs, resyncs, sizeof(resyncs));
+		count_str(s->collector.lost_events, lost, sizeof(lost));
+		snprintf(line + n, sizeof(line) - (size_t)n, "; events %s, resyncs %s, lost %s", events, resyncs, lost);
+	}
+	cli_wrap_text(out, CLI_REPORT_WIDTH, "read         ", "             ", line);
+}
+
+static void write_hints(FILE *out, const struct ctscope_snapshot *s)
+{
+	size_t n = s->n_hints < CTSCOPE_HINTS_MAX ? s->n_hints : CTSCOPE_HINTS_MAX;
+	if (n == 0)
+		return;
+	fputs("\nhints\n", out);
+	for (size_t i = 0; i < n; i++) {
+		char hint[CTSCOPE_HINT_LEN + 1];
+		memcpy(hint, s->hints[i], CTSCOPE_HINT_LEN);
+		hint[CTSCOPE_HINT_LEN] = '\0';
+		cli_wrap_text(out, CLI_REPORT_WIDTH, "  - ", "    ", hint);
+	}
+}
+
+int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *s)
+{
+	write_header(out, s);
+	write_fill(out, s);
+	fputc('\n', out);
+	if (s->has_breakdown) {
+		write_top_destinations(out, s);
+		fputc('\n', out);
+		write_breakdown(out, s);
+	} else {
+		fputs("breakdowns and top destinations need --mode dump (or --mode events)\n", out);
+	}
+	write_kernel_stats(out, s);
+	write_sysctl(out, s);
+	write_collector(out, s);
+	write_hints(out, s);
+	return ferror(out) ? -1 : 0;
+}
