@@ -259,10 +259,15 @@ static void write_kernel_stats(FILE *out, const struct ctscope_snapshot *s)
 	cli_wrap_end(&w);
 }
 
-/* "tcp_timeout_close_wait" -> "tcp close_wait", "udp_timeout" -> "udp":
- * short enough to list them all, still the sysctl's own words. */
-static void sysctl_label(const char *key, char *buf, size_t len)
+/* "udp_timeout_stream" -> "udp stream", "tcp_timeout_close_wait" ->
+ * "close_wait" (on the tcp line): short enough to list them all, still the
+ * sysctl's own words. */
+static void sysctl_label(const char *key, bool tcp, char *buf, size_t len)
 {
+	if (tcp) {
+		snprintf(buf, len, "%s", key + strlen("tcp_timeout_"));
+		return;
+	}
 	const char *mark = strstr(key, "_timeout");
 	if (!mark) {
 		snprintf(buf, len, "%s", key);
@@ -274,19 +279,21 @@ static void sysctl_label(const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%.*s%s%s", (int)(mark - key), key, *rest ? " " : "", rest);
 }
 
-static void write_sysctl(FILE *out, const struct ctscope_snapshot *s)
+/* The configured timeouts: one line for TCP's per-state ones, one for the
+ * rest. max and buckets are on the fill line already. */
+static void write_sysctl_line(FILE *out, const struct ctscope_snapshot *s, bool tcp)
 {
 	struct cli_wrap w;
 	bool any = false;
 	for (int i = 0; i < CTSCOPE_SYSCTL_COUNT; i++) {
-		/* max and buckets are on the fill line already. */
-		if (!s->has_sysctl[i] || i == CTSCOPE_SYSCTL_MAX || i == CTSCOPE_SYSCTL_BUCKETS ||
-		    i == CTSCOPE_SYSCTL_EXPECT_MAX)
+		const char *key = ctscope_sysctl_key((enum ctscope_sysctl)i);
+		if (!s->has_sysctl[i] || !strstr(key, "timeout") ||
+		    (strncmp(key, "tcp_timeout_", strlen("tcp_timeout_")) == 0) != tcp)
 			continue;
 		if (!any)
-			cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "timeouts", LABEL_WIDTH);
+			cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, tcp ? "tcp timeouts" : "timeouts", LABEL_WIDTH);
 		char label[64], value[48], item[128];
-		sysctl_label(ctscope_sysctl_key((enum ctscope_sysctl)i), label, sizeof(label));
+		sysctl_label(key, tcp, label, sizeof(label));
 		cli_format_duration(s->sysctl[i], value, sizeof(value));
 		snprintf(item, sizeof(item), "%s %s", label, value);
 		cli_wrap_item(&w, item);
@@ -294,6 +301,12 @@ static void write_sysctl(FILE *out, const struct ctscope_snapshot *s)
 	}
 	if (any)
 		cli_wrap_end(&w);
+}
+
+static void write_sysctl(FILE *out, const struct ctscope_snapshot *s)
+{
+	write_sysctl_line(out, s, true);
+	write_sysctl_line(out, s, false);
 }
 
 static void write_collector(FILE *out, const struct ctscope_snapshot *s)

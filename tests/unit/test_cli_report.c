@@ -118,9 +118,11 @@ static void test_breakdowns(void **state)
 	assert_non_null(strstr(out, "insert_failed 103"));
 	assert_null(strstr(out, "clash_resolve"));
 	assert_null(strstr(out, "chaintoolong"));
-	line_with(out, "timeouts", line, sizeof(line));
-	assert_non_null(strstr(line, "tcp established 5d"));
+	line_with(out, "tcp timeouts", line, sizeof(line));
+	assert_non_null(strstr(line, "established 5d"));
+	line_with(out, "timeouts     ", line, sizeof(line));
 	assert_non_null(strstr(line, "udp 30s"));
+	assert_null(strstr(line, "established"));
 	/* The hint, wrapped but complete, quotes and all. */
 	line_with(out, "  - 52,000 entries go to", line, sizeof(line));
 	assert_non_null(strstr(out, "\"[2a00:1450:400b:c02::bc]:5228\""));
