@@ -116,8 +116,34 @@ static int send_request(struct ctscope_source *src, uint8_t subsys, uint8_t type
 	return 0;
 }
 
+/* libmnl 1.0.4's mnl_nlmsg_ok() compares nlmsg_len as a signed int, so a
+ * length of 2 GiB or more passes as negative and mnl_nlmsg_next() jumps
+ * that far past the buffer (found by tests/fuzz); and a message cut short
+ * ends its walk quietly, leaving an entry uncounted without a word. So
+ * the framing of the whole buffer is checked before any message is used. */
+static int check_framing(const uint8_t *buf, size_t len, struct run_ctx *ctx)
+{
+	size_t off = 0;
+	while (off < len) {
+		struct nlmsghdr h = { 0 };
+		size_t left = len - off;
+		if (left >= sizeof(h))
+			memcpy(&h, buf + off, sizeof(h));
+		if (left < sizeof(h) || h.nlmsg_len < sizeof(h) || h.nlmsg_len > left) {
+			ctscope_error_set(ctx->err, EBADMSG, "please report this with the kernel version",
+			                  "cannot %s: the kernel sent a netlink message of %u bytes where %zu remain",
+			                  ctx->what, left < sizeof(h) ? 0u : h.nlmsg_len, left);
+			return -1;
+		}
+		off += MNL_ALIGN(h.nlmsg_len) < left ? MNL_ALIGN(h.nlmsg_len) : left;
+	}
+	return 0;
+}
+
 static int run_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct run_ctx *ctx)
 {
+	if (check_framing(buf, len, ctx) < 0)
+		return -1;
 	errno = 0;
 	int rc = mnl_cb_run(buf, len, seq, portid, ctx->msg_cb, ctx);
 	if (rc == MNL_CB_ERROR) {
