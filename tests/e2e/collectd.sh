@@ -92,8 +92,8 @@ cd_start
 # The namespace name is already safe, so its label is the name itself.
 rrd=$W/rrd/$CD_HOST/ctscope-$CT_NS/conntrack.rrd
 rrd_last() { rrdtool lastupdate "$rrd" 2>/dev/null | awk -F': ' 'NF == 2 { v = $2 } END { print v }'; }
-cd_wait 20 "RRD file $rrd" test -f "$rrd"
-cd_wait 10 "value in $rrd" test -n "$(rrd_last)"
+cd_wait 20 "RRD file $rrd" 'test -f "$rrd"'
+cd_wait 10 "value in $rrd" 'test -n "$(rrd_last)"'
 got=$(rrd_last)
 awk -v a="$got" -v b="$count" 'BEGIN { exit !(a + 0 == b + 0) }' ||
 	ct_fail "$rrd holds $got, conntrack -C in $CT_NS says $count"
@@ -109,8 +109,9 @@ wsp_last() {
 same() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 == b + 0 && a != "") }'; }
 check_series() { # FILE WANT NAME
 	local f=$wsp/$1.wsp
-	cd_wait 20 "Graphite series $1" test -f "$f"
-	cd_wait 10 "value $2 in Graphite series $1" same "$(wsp_last "$f")" "$2"
+	want=$2
+	cd_wait 20 "Graphite series $1" 'test -f "$f"'
+	cd_wait 10 "value $2 in Graphite series $1" 'same "$(wsp_last "$f")" "$want"'
 	ct_log "graphite: $CD_HOST.$(echo "$1" | tr / .) = $(wsp_last "$f")"
 }
 check_series "ctscope-$CT_NS-tcp_state/conntrack-established" "$established"

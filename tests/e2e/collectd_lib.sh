@@ -94,13 +94,14 @@ cd_show_logs() {
 	tail -n 20 "$W/collectd.out" 2>/dev/null
 }
 
-# cd_wait SECONDS WHAT CMD...: polls CMD every 0.5 s until it succeeds;
-# fails the test naming WHAT when SECONDS pass.
+# cd_wait SECONDS WHAT 'SHELL CODE': evaluates the code (single-quoted, so
+# its $(...) runs afresh each time) every 0.5 s until it succeeds; fails the
+# test naming WHAT when SECONDS pass.
 cd_wait() {
 	local secs=$1 what=$2 i
 	shift 2
 	for ((i = 0; i < secs * 2; i++)); do
-		"$@" && return 0
+		eval "$1" && return 0
 		[ -z "${CD_PID:-}" ] || cd_alive
 		sleep 0.5
 	done

@@ -1,0 +1,90 @@
+#!/bin/bash
+# What collectd's log and other plugins see when ctscope cannot work:
+# 1. a bad option (Mode "sideways") is logged naming ctscope, the option and
+#    the value; ctscope does not start; collectd and its other plugins
+#    (load, csv) keep running;
+# 2. a namespace that does not exist yet is logged once, not every
+#    interval, while the other namespace keeps being read; once it is
+#    created, ctscope says so and its values appear.
+source "$CTSCOPE_SRC/tests/lib.sh"
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+ct_need_root
+cd_require
+cd_workdir collectd-errors
+cd_plugindir csv load logfile
+
+# ---- 1. Mode "sideways" ----------------------------------------------------
+{
+	cd_conf_head 1
+	cat <<EOF
+LoadPlugin csv
+<Plugin csv>
+	DataDir "$W/csv"
+</Plugin>
+LoadPlugin load
+LoadPlugin ctscope
+<Plugin ctscope>
+	Mode "sideways"
+</Plugin>
+EOF
+} >"$W/collectd.conf"
+cd_start
+load_rows() { cat "$W/csv/$CD_HOST/load/load-"* 2>/dev/null | grep -c '^[0-9]'; }
+cd_wait 15 "values from the load plugin" 'test "$(load_rows)" -ge 3'
+cd_alive
+log=$W/collectd.log
+grep '\[error\] ctscope plugin: Mode "sideways" is not a mode' "$log" ||
+	{ cd_show_logs; ct_fail "no error line naming ctscope, Mode and \"sideways\""; }
+grep "\[error\] ctscope plugin: not started: 1 problem in <Plugin ctscope>" "$log" ||
+	{ cd_show_logs; ct_fail "ctscope's init did not refuse to start"; }
+grep -q "Initialization of plugin \`ctscope' failed" "$log" || { cd_show_logs; ct_fail "collectd did not unload ctscope"; }
+[ ! -e "$W/csv/$CD_HOST/ctscope" ] || ct_fail "ctscope dispatched values although its config is bad"
+ct_log "Mode \"sideways\": logged, ctscope not started, load plugin still writing ($(load_rows) rows)"
+cd_stop
+
+# ---- 2. a namespace that is not there yet ---------------------------------
+ct_netns present
+present=$CT_NS
+echo "proto=udp src=10.2.0.1 dst=192.0.2.53 sport=1 dport=53 timeout=7200 count=50 vary=sport" |
+	"$CTINJECT" --netns "$present" -q || ct_fail "ctinject could not fill $present"
+late=ctscope-t-late-$$
+{
+	cd_conf_head 1
+	cat <<EOF
+LoadPlugin csv
+<Plugin csv>
+	DataDir "$W/csv2"
+</Plugin>
+LoadPlugin ctscope
+<Plugin ctscope>
+	Mode "stats"
+	NetNS "$late" "$present"
+</Plugin>
+EOF
+} >"$W/collectd.conf"
+: >"$log"
+cd_start
+csv_last() { # DIR: the newest value of DIR/conntrack-<date>
+	local f
+	f=$(ls "$W/csv2/$CD_HOST/$1/"conntrack-2* 2>/dev/null | head -n 1)
+	[ -n "$f" ] && tail -n 1 "$f" | cut -d, -f2
+}
+rows() { cat "$W/csv2/$CD_HOST/$1/"conntrack-2* 2>/dev/null | grep -c '^[0-9]'; }
+cd_wait 15 "5 reads of $present" 'test "$(rows "ctscope-$present")" -ge 5'
+cd_alive
+missing=$(grep -c "\[error\] ctscope plugin: namespace \"$late\": cannot open network namespace" "$log")
+[ "$missing" -eq 1 ] || { cd_show_logs; ct_fail "the missing namespace was logged $missing times in 5 intervals, want once"; }
+[ ! -e "$W/csv2/$CD_HOST/ctscope-$late" ] || ct_fail "values were dispatched for a namespace that does not exist"
+ct_log "missing namespace: logged once over $(rows "ctscope-$present") reads; $present read meanwhile"
+
+ct_netns late # makes $late (same name: ctscope-t-late-PID) and deletes it at exit
+echo "proto=tcp src=10.3.0.1 dst=192.0.2.9 sport=1 dport=22 timeout=7200 count=70 vary=sport" |
+	"$CTINJECT" --netns "$late" -q || ct_fail "ctinject could not fill $late"
+cd_wait 10 "recovery message" 'grep -q "\[info\] ctscope plugin: namespace \"$late\": readable again after" "$log"'
+cd_wait 10 "values for $late" 'test -n "$(csv_last "ctscope-$late")"'
+got=$(csv_last "ctscope-$late")
+want=$(ct_count "$late")
+awk -v a="$got" -v b="$want" 'BEGIN { exit !(a + 0 == b + 0) }' || ct_fail "ctscope-$late/conntrack = $got, conntrack -C = $want"
+ct_log "namespace created: recovery logged, ctscope-$late/conntrack = $got"
+cd_stop
+echo "PASS"
