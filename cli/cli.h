@@ -92,8 +92,11 @@ int cli_json_snapshot(FILE *out, const struct ctscope_snapshot *snap);
 #define CLI_REPORT_WIDTH 80
 
 /* The whole report for one namespace, every line at most 80 columns.
+ * `prev`: the same namespace's previous report in this run, or NULL; with
+ * it the entry count and each top destination show their change, and the
+ * kernel counters their rate per second.
  * Returns 0, or -1 when the stream reports an error. */
-int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *snap);
+int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *snap, const struct ctscope_snapshot *prev);
 
 /* "5d", "2m", "1h30m", "45s": a duration in seconds as a person reads it. */
 void cli_format_duration(uint64_t seconds, char *buf, size_t len);

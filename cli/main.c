@@ -29,6 +29,9 @@ struct namespace_run {
 	const char *spec; /* NULL: the process's own namespace */
 	struct ctscope_collector *collector;
 	bool failed; /* at least once: named in the summary at the end */
+	/* The previous human report's snapshot, for changes and rates. */
+	struct ctscope_snapshot prev;
+	bool has_prev;
 };
 
 static void report_error(const struct namespace_run *ns, const struct ctscope_error *err)
@@ -141,10 +144,16 @@ static bool run_round(struct namespace_run *runs, size_t n_runs, const struct cl
 		} else {
 			if (!first)
 				fputc('\n', stdout);
-			rc = cli_report_snapshot(stdout, &snap);
+			rc = cli_report_snapshot(stdout, &snap, ns->has_prev ? &ns->prev : NULL);
 		}
 		first = false;
-		ctscope_snapshot_clear(&snap);
+		if (o->json) {
+			ctscope_snapshot_clear(&snap);
+		} else {
+			ctscope_snapshot_clear(&ns->prev);
+			ns->prev = snap; /* the snapshot's arrays move with it */
+			ns->has_prev = true;
+		}
 		if (rc != 0 && !ferror(stdout)) {
 			fprintf(stderr, "ctscope: internal error formatting the report; please report this bug\n");
 			ns->failed = true;
@@ -235,6 +244,7 @@ static int run(const struct cli_options *o)
 	for (size_t i = 0; i < n_runs; i++) {
 		any_failed |= runs[i].failed;
 		ctscope_collector_free(runs[i].collector);
+		ctscope_snapshot_clear(&runs[i].prev);
 	}
 	summarize_failures(runs, n_runs);
 	free(runs);

@@ -31,10 +31,17 @@ static void write_header(FILE *out, const struct ctscope_snapshot *s)
 	cli_wrap_text(out, CLI_REPORT_WIDTH, "", "  ", line);
 }
 
-static void write_fill(FILE *out, const struct ctscope_snapshot *s)
+static void write_fill(FILE *out, const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev)
 {
-	char entries[32], max[32], extra[32];
+	char entries[64], max[32], extra[32];
 	count_str(s->table.entries, entries, sizeof(entries));
+	if (prev) {
+		/* "76,768 (+1,200)": the change since the previous report. */
+		uint64_t a = s->table.entries, b = prev->table.entries;
+		size_t n = strlen(entries);
+		count_str(a >= b ? a - b : b - a, extra, sizeof(extra));
+		snprintf(entries + n, sizeof(entries) - n, " (%s%s)", a > b ? "+" : a < b ? "-" : "", extra);
+	}
 	if (s->table.has_max) {
 		count_str(s->table.max, max, sizeof(max));
 		fprintf(out, "entries %s / max %s (%.1f%%)\n", entries, max, s->table.fill_percent);
@@ -76,74 +83,118 @@ static void destination_str(const struct ctscope_top_destination *d, char *buf, 
 		snprintf(buf, len, "%s:%u", addr, (unsigned)d->port);
 }
 
-static size_t digits(size_t n)
-{
-	size_t d = 1;
-	while (n >= 10) {
-		n /= 10;
-		d++;
-	}
-	return d;
-}
-
 #define DEST_STRLEN (CTSCOPE_ADDR_STRLEN + 8)
 
+enum { COL_RANK, COL_PROTO, COL_DEST, COL_ENTRIES, COL_SHARE, COL_CHANGE, COL_COUNT };
+/* Columns up to COL_DEST are text (left-aligned but the rank), the rest numbers. */
+#define COL_FIRST_NUMBER COL_ENTRIES
+
+struct table_layout {
+	size_t width[COL_COUNT];
+	size_t ncols; /* COL_CHANGE only with a previous report */
+	size_t gap;
+	bool split;   /* numbers on a second line, under the destination */
+};
+
+static void write_row(FILE *out, const struct table_layout *t, char cells[COL_COUNT][DEST_STRLEN])
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (c == COL_FIRST_NUMBER && t->split) {
+			fputc('\n', out);
+			fprintf(out, "%*s", (int)(t->width[COL_RANK] + t->width[COL_PROTO] + 2 * t->gap), "");
+		} else if (c > 0) {
+			fprintf(out, "%*s", (int)t->gap, "");
+		}
+		bool last_text = c == COL_DEST && (t->split || t->ncols == COL_DEST + 1);
+		if (last_text)
+			fputs(cells[c], out); /* no trailing blanks */
+		else if (c == COL_RANK || c >= COL_FIRST_NUMBER)
+			fprintf(out, "%*s", (int)t->width[c], cells[c]);
+		else
+			fprintf(out, "%-*s", (int)t->width[c], cells[c]);
+	}
+	fputc('\n', out);
+}
+
+/* How a destination's count moved since the previous report: "+120",
+ * "-3", "0", or "new" when it was not in the previous top list (its old
+ * count is then unknown, not 0). */
+static void change_str(const struct ctscope_top_destination *d, const struct ctscope_snapshot *prev, char *buf,
+                       size_t len)
+{
+	for (size_t i = 0; i < prev->n_top_destinations; i++) {
+		const struct ctscope_top_destination *p = &prev->top_destinations[i];
+		size_t alen = d->addr.family == AF_INET ? 4 : 16;
+		if (p->proto != d->proto || p->has_port != d->has_port || (d->has_port && p->port != d->port) ||
+		    p->addr.family != d->addr.family || memcmp(p->addr.bytes, d->addr.bytes, alen) != 0)
+			continue;
+		char count[32];
+		if (d->entries >= p->entries) {
+			count_str(d->entries - p->entries, count, sizeof(count));
+			snprintf(buf, len, "%s%s", d->entries > p->entries ? "+" : "", count);
+		} else {
+			count_str(p->entries - d->entries, count, sizeof(count));
+			snprintf(buf, len, "-%s", count);
+		}
+		return;
+	}
+	snprintf(buf, len, "new");
+}
+
+static void fill_cells(const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev, size_t i,
+                       char cells[COL_COUNT][DEST_STRLEN])
+{
+	const struct ctscope_top_destination *d = &s->top_destinations[i];
+	snprintf(cells[COL_RANK], DEST_STRLEN, "%zu", i + 1);
+	snprintf(cells[COL_PROTO], DEST_STRLEN, "%s", ctscope_proto_name(d->proto));
+	destination_str(d, cells[COL_DEST], DEST_STRLEN);
+	count_str(d->entries, cells[COL_ENTRIES], DEST_STRLEN);
+	share_str(d->entries, s->table.entries, cells[COL_SHARE], DEST_STRLEN);
+	if (prev)
+		change_str(d, prev, cells[COL_CHANGE], DEST_STRLEN);
+}
+
 /* Columns sized to what is in them. A full IPv6 address with a port is 47
- * characters; in the rare case the row still does not fit 80 columns, the
+ * characters; in the rare case a row still does not fit 80 columns, the
  * gaps shrink, and then the numbers move to a second line. */
-static void write_top_destinations(FILE *out, const struct ctscope_snapshot *s)
+static void write_top_destinations(FILE *out, const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev)
 {
 	if (s->n_top_destinations == 0) {
 		fputs("top destinations: none (no entries in the dump)\n", out);
 		return;
 	}
-	size_t rank_w = digits(s->n_top_destinations), proto_w = strlen("proto"), dest_w = strlen("destination"),
-	       count_w = strlen("entries"), share_w = strlen("100.0%");
-	if (rank_w < 2)
-		rank_w = 2;
+	static const char *const titles[COL_COUNT] = {"#", "proto", "destination", "entries", "share", "change"};
+	char cells[COL_COUNT][DEST_STRLEN];
+	struct table_layout t = {.ncols = prev && prev->has_breakdown ? COL_COUNT : COL_CHANGE, .gap = 2};
+	if (t.ncols < COL_COUNT)
+		prev = NULL;
+	for (size_t c = 0; c < t.ncols; c++)
+		t.width[c] = strlen(titles[c]);
+	t.width[COL_RANK] = 2;
+	t.width[COL_SHARE] = strlen("100.0%");
 	for (size_t i = 0; i < s->n_top_destinations; i++) {
-		const struct ctscope_top_destination *d = &s->top_destinations[i];
-		char dest[DEST_STRLEN], count[32];
-		destination_str(d, dest, sizeof(dest));
-		count_str(d->entries, count, sizeof(count));
-		size_t pl = strlen(ctscope_proto_name(d->proto)), dl = strlen(dest), cl = strlen(count);
-		proto_w = pl > proto_w ? pl : proto_w;
-		dest_w = dl > dest_w ? dl : dest_w;
-		count_w = cl > count_w ? cl : count_w;
+		fill_cells(s, prev, i, cells);
+		for (size_t c = 0; c < t.ncols; c++) {
+			size_t l = strlen(cells[c]);
+			t.width[c] = l > t.width[c] ? l : t.width[c];
+		}
 	}
-	size_t gap = 2;
-	size_t total = rank_w + proto_w + dest_w + count_w + share_w + 4 * gap;
+	size_t total = 0;
+	for (size_t c = 0; c < t.ncols; c++)
+		total += t.width[c] + (c ? t.gap : 0);
 	if (total > CLI_REPORT_WIDTH) {
-		gap = 1;
-		total -= 4;
+		t.gap = 1;
+		total -= t.ncols - 1;
 	}
-	bool split = total > CLI_REPORT_WIDTH;
-	/* Split rows put the numbers under the destination. */
-	size_t num_indent = rank_w + proto_w + 2 * gap;
+	t.split = total > CLI_REPORT_WIDTH;
 
 	fputs("top destinations\n", out);
-	if (split)
-		fprintf(out, "%*s%*s%-*s%*s%s\n%*s%*s%*s%*s\n", (int)rank_w, "#", (int)gap, "", (int)proto_w, "proto",
-		        (int)gap, "", "destination", (int)num_indent, "", (int)count_w, "entries", (int)gap, "",
-		        (int)share_w, "share");
-	else
-		fprintf(out, "%*s%*s%-*s%*s%-*s%*s%*s%*s%*s\n", (int)rank_w, "#", (int)gap, "", (int)proto_w, "proto",
-		        (int)gap, "", (int)dest_w, "destination", (int)gap, "", (int)count_w, "entries", (int)gap, "",
-		        (int)share_w, "share");
+	for (size_t c = 0; c < t.ncols; c++)
+		snprintf(cells[c], DEST_STRLEN, "%s", titles[c]);
+	write_row(out, &t, cells);
 	for (size_t i = 0; i < s->n_top_destinations; i++) {
-		const struct ctscope_top_destination *d = &s->top_destinations[i];
-		char dest[DEST_STRLEN], count[32], share[16];
-		destination_str(d, dest, sizeof(dest));
-		count_str(d->entries, count, sizeof(count));
-		share_str(d->entries, s->table.entries, share, sizeof(share));
-		if (split)
-			fprintf(out, "%*zu%*s%-*s%*s%s\n%*s%*s%*s%*s\n", (int)rank_w, i + 1, (int)gap, "", (int)proto_w,
-			        ctscope_proto_name(d->proto), (int)gap, "", dest, (int)num_indent, "", (int)count_w,
-			        count, (int)gap, "", (int)share_w, share);
-		else
-			fprintf(out, "%*zu%*s%-*s%*s%-*s%*s%*s%*s%*s\n", (int)rank_w, i + 1, (int)gap, "", (int)proto_w,
-			        ctscope_proto_name(d->proto), (int)gap, "", (int)dest_w, dest, (int)gap, "",
-			        (int)count_w, count, (int)gap, "", (int)share_w, share);
+		fill_cells(s, prev, i, cells);
+		write_row(out, &t, cells);
 	}
 }
 
@@ -240,17 +291,24 @@ static void write_breakdown(FILE *out, const struct ctscope_snapshot *s)
 	write_sources_ports(out, s);
 }
 
-static void write_kernel_stats(FILE *out, const struct ctscope_snapshot *s)
+/* Kernel counters are totals since boot; what matters during an incident
+ * is how fast they grow, so with a previous report each one that moved gets
+ * its rate. A counter that went down (reset) gets none. */
+static void write_kernel_stats(FILE *out, const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev)
 {
 	struct cli_wrap w;
 	bool any = false;
+	double seconds = prev && s->time_ms > prev->time_ms ? (double)(s->time_ms - prev->time_ms) / 1000.0 : 0;
 	cli_wrap_begin(&w, out, CLI_REPORT_WIDTH, "kernel", LABEL_WIDTH);
 	for (int i = 0; i < CTSCOPE_STAT_COUNT; i++) {
 		if (!s->has_stat[i])
 			continue;
-		char count[32], item[64];
+		char count[32], item[96];
 		count_str(s->stats[i], count, sizeof(count));
-		snprintf(item, sizeof(item), "%s %s", ctscope_stat_name((enum ctscope_stat)i), count);
+		int n = snprintf(item, sizeof(item), "%s %s", ctscope_stat_name((enum ctscope_stat)i), count);
+		if (seconds > 0 && prev->has_stat[i] && s->stats[i] > prev->stats[i] && n > 0 && (size_t)n < sizeof(item))
+			snprintf(item + n, sizeof(item) - (size_t)n, " (+%.1f/s)",
+			         (double)(s->stats[i] - prev->stats[i]) / seconds);
 		cli_wrap_item(&w, item);
 		any = true;
 	}
@@ -342,19 +400,19 @@ static void write_hints(FILE *out, const struct ctscope_snapshot *s)
 	}
 }
 
-int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *s)
+int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev)
 {
 	write_header(out, s);
-	write_fill(out, s);
+	write_fill(out, s, prev);
 	fputc('\n', out);
 	if (s->has_breakdown) {
-		write_top_destinations(out, s);
+		write_top_destinations(out, s, prev);
 		fputc('\n', out);
 		write_breakdown(out, s);
 	} else {
 		fputs("breakdowns and top destinations need --mode dump (or --mode events)\n", out);
 	}
-	write_kernel_stats(out, s);
+	write_kernel_stats(out, s, prev);
 	write_sysctl(out, s);
 	write_collector(out, s);
 	write_hints(out, s);

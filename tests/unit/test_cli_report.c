@@ -14,17 +14,22 @@
 #include "../../cli/cli.h"
 #include "test_cli_fixture.h"
 
-static char *report_of(const struct ctscope_snapshot *s)
+static char *report_since(const struct ctscope_snapshot *s, const struct ctscope_snapshot *prev)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(cli_report_snapshot(f, s), 0);
+	assert_int_equal(cli_report_snapshot(f, s, prev), 0);
 	assert_int_equal(fclose(f), 0);
 	fputs(buf, stdout); /* in the test log, for a human to look at */
 	fputs("----\n", stdout);
 	return buf;
+}
+
+static char *report_of(const struct ctscope_snapshot *s)
+{
+	return report_since(s, NULL);
 }
 
 /* The line containing `needle`, copied into `line`; fails if none. */
@@ -183,6 +188,12 @@ static void test_widest_rows_fit(void **state)
 	assert_non_null(strstr(out, "1,234,567,890,123"));
 	assert_non_null(strstr(out, "1000"));
 	free(out);
+	/* Plus the change column (against itself: all "0"). */
+	out = report_since(&f.snap, &f.snap);
+	assert_fits_80(out);
+	assert_non_null(strstr(out, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"));
+	assert_non_null(strstr(out, "change"));
+	free(out);
 
 	/* Ten such rows fit on one line each, with single-blank gaps. */
 	f.snap.n_top_destinations = 10;
@@ -262,6 +273,50 @@ static void test_events_collector_line(void **state)
 	free(out);
 }
 
+/* With the previous report: each top destination's change ("new" when it
+ * was not in the previous list: its old count is unknown, not 0), the entry
+ * count's change, and per-second rates of the counters that moved. */
+static void test_changes_since_previous(void **state)
+{
+	(void)state;
+	struct cli_fixture now, before;
+	fixture_fill(&now);
+	fixture_fill(&before);
+	now.snap.time_ms = 1700000010000ULL;
+	before.snap.time_ms = 1700000000000ULL; /* 10 s earlier */
+	before.snap.table.entries = 76000;
+	before.dest[0].entries = 50000;
+	before.dest[1].port = 5353; /* another destination: 192.0.2.53:53 is new */
+	before.dest[2].entries = 800;
+	before.snap.stats[CTSCOPE_STAT_INSERT] = 2; /* now 102: +10.0/s */
+	before.snap.stats[CTSCOPE_STAT_DROP] = 200; /* now 104: went down, no rate */
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(cli_report_snapshot(f, &now.snap, &before.snap), 0);
+	assert_int_equal(fclose(f), 0);
+	fputs(buf, stdout);
+	assert_fits_80(buf);
+
+	char line[256];
+	line_with(buf, "entries 76,768 (+768) / max 262,144 (29.3%)", line, sizeof(line));
+	line_with(buf, "destination ", line, sizeof(line));
+	assert_non_null(strstr(line, "change"));
+	line_with(buf, "[2a00:1450:400b:c02::bc]:5228", line, sizeof(line));
+	assert_non_null(strstr(line, "+2,000"));
+	line_with(buf, "192.0.2.53:53", line, sizeof(line));
+	assert_non_null(strstr(line, "new"));
+	line_with(buf, "icmp", line, sizeof(line));
+	assert_non_null(strstr(line, "-32"));
+	assert_non_null(strstr(buf, "insert 102 (+10.0/s)"));
+	assert_non_null(strstr(buf, "drop 104"));
+	assert_null(strstr(buf, "drop 104 ("));
+	assert_null(strstr(buf, "found 100 (")); /* unchanged: no rate */
+	free(buf);
+}
+
 static void test_format_duration(void **state)
 {
 	(void)state;
@@ -286,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_long_hint_and_netns_wrap),
 		cmocka_unit_test(test_empty_table),
 		cmocka_unit_test(test_events_collector_line),
+		cmocka_unit_test(test_changes_since_previous),
 		cmocka_unit_test(test_format_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
