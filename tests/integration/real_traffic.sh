@@ -4,10 +4,13 @@
 # the namespaces only), an nft ruleset using conntrack in both. The client
 # opens TCP connections to the server's port 8080 (some kept ESTABLISHED,
 # over IPv4 and IPv6, some closed so they sit in TIME_WAIT) and sends UDP
-# datagrams that the server answers. Then, in each namespace, ctscope must
-# agree with `conntrack -L` on every count and name [10.99.0.2]:8080 as the
-# top destination; and conntrack -L itself must show the traffic we made,
-# so the check is not vacuous.
+# datagrams that the server answers; a few connections go to 10.99.0.200:80,
+# which the client's nft DNATs to the server, so the client's table holds
+# NAT entries whose original destination is the address dialled. Then, in
+# each namespace, ctscope must agree with `conntrack -L` on every count and
+# name [10.99.0.2]:8080 as the top destination; conntrack -L itself must show
+# the traffic we made, so the check is not vacuous. Both namespaces are also
+# read by one ctscope call (--netns twice: one JSON object each).
 source "$CTSCOPE_SRC/tests/lib.sh"
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
@@ -20,6 +23,7 @@ KEEP4=200  # ESTABLISHED over IPv4
 KEEP6=40   # ESTABLISHED over IPv6
 CLOSE=100  # closed by the client: TIME_WAIT
 UDP=50     # UDP request/answer pairs, one source port each
+NAT=30     # ESTABLISHED to 10.99.0.200:80, DNATed by the client to 10.99.0.2:8080
 
 tmp=$(mktemp -d /tmp/ctscope-traffic.XXXXXX)
 ct_on_exit "rm -rf $tmp"
@@ -52,6 +56,14 @@ table inet ctscope_test {
 }
 NFT
 done
+ip netns exec "$CLI" nft -f - <<'NFT' || ct_fail "cannot load the nft DNAT rule in $CLI"
+table ip ctscope_test_nat {
+	chain out {
+		type nat hook output priority -100; policy accept;
+		ip daddr 10.99.0.200 tcp dport 80 dnat to 10.99.0.2:8080
+	}
+}
+NFT
 
 cat >"$tmp/peer.py" <<'PY'
 """Server: accepts on 8080 (v4 and v6), closes when the client does, and
@@ -80,8 +92,10 @@ def server(ready):
                 if not s.recv(100):
                     sel.unregister(s); s.close()
 
-def client(keep4, keep6, close, udp, ready, done):
+def client(keep4, keep6, close, udp, nat, ready, done):
     held = []
+    for _ in range(nat):
+        s = socket.create_connection(("10.99.0.200", 80), timeout=5); s.sendall(b"hello"); held.append(s)
     for _ in range(keep4):
         s = socket.create_connection(("10.99.0.2", 8080), timeout=5); s.sendall(b"hello"); held.append(s)
     for _ in range(keep6):
@@ -100,7 +114,7 @@ def client(keep4, keep6, close, udp, ready, done):
 if sys.argv[1] == "server":
     server(sys.argv[2])
 else:
-    client(*map(int, sys.argv[2:6]), sys.argv[6], sys.argv[7])
+    client(*map(int, sys.argv[2:7]), sys.argv[7], sys.argv[8])
 PY
 
 ip netns exec "$SRV" timeout 100 python3 "$tmp/peer.py" server "$tmp/srv.ready" &
@@ -108,34 +122,44 @@ ct_on_exit "kill $! 2>/dev/null"
 for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 [ -e "$tmp/srv.ready" ] || ct_fail "the server did not start listening in $SRV within 5 s"
 
-ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client $KEEP4 $KEEP6 $CLOSE $UDP "$tmp/cli.ready" "$tmp/cli.done" \
+ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client $KEEP4 $KEEP6 $CLOSE $UDP $NAT "$tmp/cli.ready" "$tmp/cli.done" \
 	2>"$tmp/cli.err" &
 client=$!
 ct_on_exit "touch $tmp/cli.done; kill $client 2>/dev/null"
 for _ in $(seq 300); do [ -e "$tmp/cli.ready" ] || ! kill -0 $client 2>/dev/null || sleep 0.1; done
 [ -e "$tmp/cli.ready" ] || ct_fail "the client did not finish its connections within 30 s: $(cat "$tmp/cli.err")"
-ct_log "traffic made: $KEEP4+$KEEP6 open, $CLOSE closed, $UDP udp"
+ct_log "traffic made: $KEEP4+$KEEP6 open, $CLOSE closed, $UDP udp, $NAT through DNAT"
 
-# check NS: ctscope vs conntrack -L in NS, then what the traffic must show.
+# check NS SIDE [JSON]: ctscope (its JSON from a call of its own, or the
+# given file holding several namespaces) vs conntrack -L in NS, then what the
+# traffic must show on that side.
 check() {
-	local ns=$1
-	"$CTSCOPE" --json --netns "$ns" --top 5 >"$tmp/$ns.json" 2>"$tmp/$ns.err" ||
-		ct_fail "ctscope --json --netns $ns failed: $(cat "$tmp/$ns.err")"
+	local ns=$1 side=$2 json=${3:-}
+	if [ -z "$json" ]; then
+		json=$tmp/$ns.json
+		"$CTSCOPE" --json --netns "$ns" --top 5 >"$json" 2>"$tmp/$ns.err" ||
+			ct_fail "ctscope --json --netns $ns failed: $(cat "$tmp/$ns.err")"
+	fi
 	ip netns exec "$ns" conntrack -L -o extended >"$tmp/$ns.dump" 2>"$tmp/$ns.dump.err" ||
 		ct_fail "conntrack -L failed in $ns: $(cat "$tmp/$ns.dump.err")"
 	cat "$tmp/$ns.dump" "$tmp/$ns.dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/$ns.truth" ||
 		ct_fail "truth.py could not parse conntrack -L's output for $ns"
-	python3 "$TOOLS/compare.py" "$tmp/$ns.json" "$tmp/$ns.truth" --top 5 --netns "$ns" ||
+	python3 "$TOOLS/compare.py" "$json" "$tmp/$ns.truth" --top 5 --netns "$ns" ||
 		ct_fail "ctscope disagrees with conntrack -L in $ns (see MISMATCH lines above)"
-	python3 - "$tmp/$ns.truth" "$tmp/$ns.json" $KEEP4 $KEEP6 $CLOSE $UDP <<'PY' || ct_fail "the table in $ns is not what the traffic should have made (see above)"
+	python3 - "$tmp/$ns.truth" "$json" "$ns" "$side" $KEEP4 $KEEP6 $CLOSE $UDP $NAT <<'PY' || ct_fail "the table in $ns is not what the traffic should have made (see above)"
 import ipaddress, json, sys
-truth, ct = (json.load(open(p)) for p in sys.argv[1:3])
-keep4, keep6, close, udp = map(int, sys.argv[3:7])
+truth = json.load(open(sys.argv[1]))
+ct = [o for o in map(json.loads, open(sys.argv[2]).read().splitlines()) if o["netns"] == sys.argv[3]][0]
+side = sys.argv[4]
+keep4, keep6, close, udp, nat = map(int, sys.argv[5:10])
 want = {
-    "tcp_states.established": keep4 + keep6,
+    "tcp_states.established": keep4 + keep6 + nat,
     "tcp_states.time_wait": close,
     "protocols.udp": udp,
     "families.ipv6": keep6,
+    # The client sees the address it dialled (before NAT); the server sees
+    # plain connections to itself.
+    "flags.nat": nat if side == "client" else 0,
 }
 ok = True
 for name, n in want.items():
@@ -143,16 +167,28 @@ for name, n in want.items():
     if truth[group][key] != n:
         print(f"FAIL: conntrack -L shows {name} = {truth[group][key]}, the traffic made {n}")
         ok = False
-top = ct["top_destinations"][0]
-if (top["protocol"], ipaddress.ip_address(top["address"]), top["port"], top["entries"]) != \
-        ("tcp", ipaddress.ip_address("10.99.0.2"), 8080, keep4 + close):
-    print(f"FAIL: ctscope's top destination is {top}, expected tcp 10.99.0.2:8080 with {keep4 + close}")
-    ok = False
+def dests(d):
+    return [(x["protocol"], ipaddress.ip_address(x["address"]), x["port"], x["entries"]) for x in d]
+expect = [("tcp", ipaddress.ip_address("10.99.0.2"), 8080, keep4 + close + (0 if side == "client" else nat)),
+          ("tcp", ipaddress.ip_address("fd00:99::2"), 8080, keep6)]
+if side == "client":
+    expect.append(("tcp", ipaddress.ip_address("10.99.0.200"), 80, nat))
+for what, got in (("conntrack -L", dests(truth["top_destinations"])), ("ctscope", dests(ct["top_destinations"]))):
+    missing = [e for e in expect if e not in got]
+    if got[0] != expect[0] or missing:
+        print(f"FAIL: {what}'s top destinations are {got}; expected {expect[0]} first and all of {expect}")
+        ok = False
 sys.exit(0 if ok else 1)
 PY
 	ct_log "$ns: ctscope agrees with conntrack -L and names 10.99.0.2:8080"
 }
-check "$CLI"
-check "$SRV"
+check "$CLI" client
+check "$SRV" server
+# One call, two namespaces: one JSON line each, each matching its own table.
+"$CTSCOPE" --json --netns "$CLI" --netns "$SRV" --top 5 >"$tmp/both.json" 2>"$tmp/both.err" ||
+	ct_fail "ctscope --json --netns $CLI --netns $SRV failed: $(cat "$tmp/both.err")"
+[ "$(grep -c . "$tmp/both.json")" -eq 2 ] || ct_fail "ctscope with --netns twice printed $(grep -c . "$tmp/both.json") JSON lines, expected 2"
+check "$CLI" client "$tmp/both.json"
+check "$SRV" server "$tmp/both.json"
 touch "$tmp/cli.done"
 echo "PASS: real TCP and UDP traffic counted by state in both namespaces, 10.99.0.2:8080 on top"

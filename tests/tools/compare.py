@@ -177,10 +177,10 @@ def main():
     for p in c.problems:
         print(f"MISMATCH {p}")
     if c.problems:
-        print(f"compare.py: {len(c.problems)} of {c.checked} checks differ (netns {ct.get('netns')}, "
+        print(f"compare.py: {len(c.problems)} mismatches ({c.checked} values checked; netns {ct.get('netns')}, "
               f"{truth['entries']} entries)")
         sys.exit(1)
-    print(f"compare.py: all {c.checked} checks agree (netns {ct.get('netns')}, {truth['entries']} entries)")
+    print(f"compare.py: all {c.checked} values agree (netns {ct.get('netns')}, {truth['entries']} entries)")
 
 
 if __name__ == "__main__":
