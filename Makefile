@@ -24,7 +24,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(SAN_FLAGS) -Icommon
-LDFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS) -pthread
 
 MNL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmnl 2>/dev/null)
 MNL_LIBS := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)

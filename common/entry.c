@@ -26,6 +26,7 @@ struct tuple {
 	uint8_t l4proto;
 	bool has_ports, has_icmp_id;
 	uint16_t sport, dport, icmp_id;
+	uint8_t icmp_type, icmp_code;
 	bool has_zone;
 	uint16_t zone;
 };
@@ -105,7 +106,9 @@ static const struct attr_policy ip_policy[CTA_IP_MAX + 1] = {
 static const struct attr_policy proto_policy[CTA_PROTO_MAX + 1] = {
 	[CTA_PROTO_NUM] = { MNL_TYPE_U8, 0 },        [CTA_PROTO_SRC_PORT] = { MNL_TYPE_U16, 0 },
 	[CTA_PROTO_DST_PORT] = { MNL_TYPE_U16, 0 },  [CTA_PROTO_ICMP_ID] = { MNL_TYPE_U16, 0 },
-	[CTA_PROTO_ICMPV6_ID] = { MNL_TYPE_U16, 0 },
+	[CTA_PROTO_ICMPV6_ID] = { MNL_TYPE_U16, 0 },  [CTA_PROTO_ICMP_TYPE] = { MNL_TYPE_U8, 0 },
+	[CTA_PROTO_ICMP_CODE] = { MNL_TYPE_U8, 0 },   [CTA_PROTO_ICMPV6_TYPE] = { MNL_TYPE_U8, 0 },
+	[CTA_PROTO_ICMPV6_CODE] = { MNL_TYPE_U8, 0 },
 };
 
 static const struct attr_policy protoinfo_policy[CTA_PROTOINFO_MAX + 1] = {
@@ -159,6 +162,12 @@ static int parse_proto(const struct nlattr *nest, struct tuple *t, const char **
 		t->has_icmp_id = true;
 		t->icmp_id = ntohs(mnl_attr_get_u16(id));
 	}
+	const struct nlattr *type = tb[CTA_PROTO_ICMP_TYPE] ? tb[CTA_PROTO_ICMP_TYPE] : tb[CTA_PROTO_ICMPV6_TYPE];
+	const struct nlattr *code = tb[CTA_PROTO_ICMP_CODE] ? tb[CTA_PROTO_ICMP_CODE] : tb[CTA_PROTO_ICMPV6_CODE];
+	if (type)
+		t->icmp_type = mnl_attr_get_u8(type);
+	if (code)
+		t->icmp_code = mnl_attr_get_u8(code);
 	t->has_proto = true;
 	return 0;
 }
@@ -242,6 +251,9 @@ int ctscope_entry_parse(const struct nlmsghdr *nlh, struct ctscope_entry *e, con
 		e->sport = orig.sport;
 		e->dport = orig.dport;
 	}
+	e->icmp_id = orig.icmp_id;
+	e->icmp_type = orig.icmp_type;
+	e->icmp_code = orig.icmp_code;
 	if (tb[CTA_TUPLE_REPLY]) {
 		if (parse_tuple(tb[CTA_TUPLE_REPLY], &reply, why) < 0)
 			return -1;

@@ -37,6 +37,11 @@ struct ctscope_entry {
 	uint32_t mark;
 	uint32_t id;
 	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 */
+	/* ICMP/ICMPv6 id, type and code of the original tuple (0 otherwise):
+	 * with the ports they complete the tuple that names an entry, which
+	 * event mode needs to match a DESTROY to what it removes. */
+	uint16_t icmp_id;
+	uint8_t icmp_type, icmp_code;
 };
 
 /* Parses one IPCTNL_MSG_CT_NEW message (dump reply or event) into *e.
@@ -52,27 +57,31 @@ bool ctscope_proto_has_ports(enum ctscope_proto p);
 enum ctscope_tcp_state ctscope_entry_tcp_state(const struct ctscope_entry *e);
 enum ctscope_timeout_band ctscope_timeout_band(uint32_t remaining_seconds);
 
-/* ---- key table: exact counts per key, open addressing ---- */
+/* ---- key table: exact counts per key (see keytable.c) ---- */
 
 struct ctscope_keytable {
-	uint8_t *slots;   /* key bytes, then uint32 count, uint32 extra */
-	size_t key_size;  /* a multiple of 4 */
+	uint32_t *heads;   /* bucket -> first node index, 0xffffffff when empty */
+	size_t nbuckets;   /* power of two, 0 before first use */
+	uint8_t *nodes;    /* arena of nodes: key bytes, uint32 count, uint32 next */
+	size_t nodes_cap, nodes_used;
+	uint32_t free_list;
+	size_t key_size;   /* a multiple of 4 */
 	size_t stride;
-	size_t capacity;  /* power of two, 0 before first use */
-	size_t used;
+	size_t used;       /* live keys */
 };
 
 void ctscope_keytable_init(struct ctscope_keytable *t, size_t key_size);
 void ctscope_keytable_free(struct ctscope_keytable *t);
 void ctscope_keytable_reset(struct ctscope_keytable *t); /* keeps memory */
-/* Adds delta (may be negative) to the key's count and extra; a key whose
- * count reaches 0 is removed. Returns -1 only when memory runs out. */
-int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t delta, int32_t extra_delta);
+/* Adds delta (may be negative) to the key's count; a key whose count
+ * reaches 0 is removed. Returns -1 only when memory runs out. */
+int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t delta);
+/* The key's count, 0 when absent. */
+uint32_t ctscope_keytable_get(const struct ctscope_keytable *t, const void *key);
 
 struct ctscope_keycount {
 	const uint8_t *key; /* points into the table: valid until it changes */
 	uint32_t count;
-	uint32_t extra;
 };
 /* The n keys with the highest counts, highest first; ties by key bytes so
  * the order is stable. Returns how many were written (<= n). */
@@ -91,6 +100,9 @@ struct ctscope_summary {
 	uint32_t *zones; /* [65536] */
 	struct ctscope_keytable dst4, dst6; /* proto, port, address */
 	struct ctscope_keytable src4, src6; /* address */
+	/* destinations' TCP ESTABLISHED entries with more than a day left,
+	 * for the hint that names tcp_timeout_established */
+	struct ctscope_keytable long4, long6;
 	uint32_t *ports[CTSCOPE_PROTO_COUNT]; /* [65536] for protocols with ports */
 	/* Whether add/remove count timeout bands. Event mode keeps them from
 	 * expiry times instead, because remaining time drifts. */
@@ -148,6 +160,15 @@ int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *d
  * 0 done, -1 error (err filled). Exposed for the unit tests and fuzzing. */
 int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, ctscope_entry_cb cb,
                                 void *data, uint64_t *scanned, struct ctscope_error *err);
+
+/* ---- pipeline: receive on this thread, parse on another ---- */
+
+/* Returns 1 for more, 0 when the dump is complete, -1 on error. */
+typedef int (*ctscope_pipeline_consume)(const void *buf, size_t len, void *arg);
+/* Reads a dump from fd to its end (NLMSG_DONE or NLMSG_ERROR), handing
+ * every buffer in order to consume on a second thread. Returns 0, or -1:
+ * with *recv_errno set when receiving failed, else consume failed. */
+int ctscope_pipeline_run(int fd, size_t buffer_size, ctscope_pipeline_consume consume, void *arg, int *recv_errno);
 
 /* ---- hints ---- */
 

@@ -1,43 +1,69 @@
 /* keytable.c — exact counts per fixed-size key (an address, or an
  * address, port and protocol), for the top-N lists.
  *
- * Open addressing with linear probing and backward-shift deletion, so
- * event mode can remove keys without tombstones piling up. Slots are
- * key bytes followed by two uint32 counters, packed: an IPv4 destination
- * costs 16 bytes a slot, which is what keeps a million distinct
- * destinations inside the memory budget. A slot is empty when its count
- * is 0 (a live key always has count >= 1).
+ * Memory is the constraint: a firewall's table can hold a million distinct
+ * destinations and the whole process must stay near 32 MiB. So keys live
+ * once, packed, in an arena of nodes (key, count, next: 16 bytes for an
+ * IPv4 destination), chained from a bucket array of 4-byte node indices.
+ * The arena grows with mremap, which moves pages instead of copying them,
+ * so growing never holds two copies; only the small bucket array is
+ * rebuilt. Open addressing would need its whole slot array twice over at
+ * every doubling, and slack besides.
+ *
+ * Removal (event mode) unlinks the node and puts it on a free list.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
-#define MIN_CAPACITY 256
+#define NIL 0xffffffffu
+#define MIN_NODES 1024
+
+struct node_tail {
+	uint32_t count; /* 0 marks a free node */
+	uint32_t next;  /* next node in the bucket chain, or in the free list */
+};
 
 void ctscope_keytable_init(struct ctscope_keytable *t, size_t key_size)
 {
 	memset(t, 0, sizeof(*t));
 	t->key_size = key_size;
-	t->stride = key_size + 2 * sizeof(uint32_t);
+	t->stride = key_size + sizeof(struct node_tail);
+	t->free_list = NIL;
 }
 
 void ctscope_keytable_free(struct ctscope_keytable *t)
 {
-	free(t->slots);
-	t->slots = NULL;
-	t->capacity = t->used = 0;
+	if (t->nodes)
+		munmap(t->nodes, t->nodes_cap * t->stride);
+	free(t->heads);
+	size_t ks = t->key_size;
+	ctscope_keytable_init(t, ks);
 }
 
 void ctscope_keytable_reset(struct ctscope_keytable *t)
 {
-	if (t->slots && t->used)
-		memset(t->slots, 0, t->capacity * t->stride);
+	if (t->heads)
+		memset(t->heads, 0xff, t->nbuckets * sizeof(*t->heads));
+	t->nodes_used = 0;
 	t->used = 0;
+	t->free_list = NIL;
 }
 
-static uint64_t hash_key(const uint8_t *key, size_t size)
+static inline uint8_t *node_at(const struct ctscope_keytable *t, uint32_t i)
+{
+	return t->nodes + (size_t)i * t->stride;
+}
+
+static inline struct node_tail *tail_of(const struct ctscope_keytable *t, uint8_t *node)
+{
+	return (struct node_tail *)(void *)(node + t->key_size);
+}
+
+static uint32_t hash_key(const uint8_t *key, size_t size)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
 	for (size_t i = 0; i < size; i += 4) {
@@ -46,97 +72,119 @@ static uint64_t hash_key(const uint8_t *key, size_t size)
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	return h;
+	return (uint32_t)h;
 }
 
-static inline uint32_t *slot_count(const struct ctscope_keytable *t, uint8_t *slot)
+static int grow_arena(struct ctscope_keytable *t)
 {
-	return (uint32_t *)(void *)(slot + t->key_size);
-}
-
-static inline uint8_t *slot_at(const struct ctscope_keytable *t, size_t i)
-{
-	return t->slots + i * t->stride;
-}
-
-static int grow(struct ctscope_keytable *t)
-{
-	size_t cap = t->capacity ? t->capacity * 2 : MIN_CAPACITY;
-	uint8_t *slots = calloc(cap, t->stride);
-	if (!slots)
+	size_t cap = t->nodes_cap ? t->nodes_cap * 2 : MIN_NODES;
+	if (cap > NIL - 1)
 		return -1;
-	struct ctscope_keytable old = *t;
-	t->slots = slots;
-	t->capacity = cap;
-	t->used = 0;
-	for (size_t i = 0; i < old.capacity; i++) {
-		uint8_t *s = slot_at(&old, i);
-		uint32_t c[2];
-		memcpy(c, s + old.key_size, sizeof(c));
-		if (c[0] == 0)
-			continue;
-		size_t j = hash_key(s, t->key_size) & (cap - 1);
-		while (*slot_count(t, slot_at(t, j)) != 0)
-			j = (j + 1) & (cap - 1);
-		memcpy(slot_at(t, j), s, t->stride);
-		t->used++;
-	}
-	free(old.slots);
+	void *p = t->nodes ? mremap(t->nodes, t->nodes_cap * t->stride, cap * t->stride, MREMAP_MAYMOVE)
+	                   : mmap(NULL, cap * t->stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	t->nodes = p;
+	t->nodes_cap = cap;
 	return 0;
 }
 
-/* Backward-shift deletion: pull later members of the probe run into the
- * hole so lookups never stop early at an empty slot. */
-static void remove_at(struct ctscope_keytable *t, size_t hole)
+/* One bucket per node on average: chains stay about one long. */
+static int grow_buckets(struct ctscope_keytable *t)
 {
-	size_t mask = t->capacity - 1;
-	size_t i = hole;
-	for (;;) {
-		i = (i + 1) & mask;
-		uint8_t *s = slot_at(t, i);
-		if (*slot_count(t, s) == 0)
-			break;
-		size_t home = hash_key(s, t->key_size) & mask;
-		/* s may move into the hole if its home is not in (hole, i] */
-		bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
-		if (movable) {
-			memcpy(slot_at(t, hole), s, t->stride);
-			hole = i;
+	size_t n = t->nbuckets ? t->nbuckets * 2 : MIN_NODES;
+	uint32_t *heads = malloc(n * sizeof(*heads));
+	if (!heads)
+		return -1;
+	memset(heads, 0xff, n * sizeof(*heads));
+	for (uint32_t i = 0; i < t->nodes_used; i++) {
+		uint8_t *node = node_at(t, i);
+		struct node_tail *tl = tail_of(t, node);
+		if (tl->count == 0)
+			continue;
+		uint32_t b = hash_key(node, t->key_size) & (uint32_t)(n - 1);
+		tl->next = heads[b];
+		heads[b] = i;
+	}
+	/* free nodes were unlinked from the free list's order by the loop
+	 * above only if live; rebuild the free list from scratch */
+	t->free_list = NIL;
+	for (uint32_t i = t->nodes_used; i-- > 0;) {
+		struct node_tail *tl = tail_of(t, node_at(t, i));
+		if (tl->count == 0) {
+			tl->next = t->free_list;
+			t->free_list = i;
 		}
 	}
-	memset(slot_at(t, hole), 0, t->stride);
-	t->used--;
+	free(t->heads);
+	t->heads = heads;
+	t->nbuckets = n;
+	return 0;
 }
 
-int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t delta, int32_t extra_delta)
+static uint32_t new_node(struct ctscope_keytable *t)
 {
-	if (delta > 0 && (t->used + 1) * 4 > t->capacity * 3 && grow(t) < 0)
-		return -1;
-	if (t->capacity == 0)
-		return 0; /* removing from an empty table: nothing to do */
-	size_t mask = t->capacity - 1;
-	size_t i = hash_key(key, t->key_size) & mask;
-	for (;;) {
-		uint8_t *s = slot_at(t, i);
-		uint32_t *c = slot_count(t, s);
-		if (c[0] == 0) {
-			if (delta <= 0)
-				return 0; /* not present: the caller removes what it never added */
-			memcpy(s, key, t->key_size);
-			c[0] = (uint32_t)delta;
-			c[1] = (uint32_t)extra_delta;
-			t->used++;
-			return 0;
-		}
-		if (memcmp(s, key, t->key_size) == 0) {
-			c[0] += (uint32_t)delta;
-			c[1] += (uint32_t)extra_delta;
-			if (c[0] == 0)
-				remove_at(t, i);
-			return 0;
-		}
-		i = (i + 1) & mask;
+	if (t->free_list != NIL) {
+		uint32_t i = t->free_list;
+		t->free_list = tail_of(t, node_at(t, i))->next;
+		return i;
 	}
+	if (t->nodes_used == t->nodes_cap && grow_arena(t) < 0)
+		return NIL;
+	return (uint32_t)t->nodes_used++;
+}
+
+int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t delta)
+{
+	if (delta > 0 && t->used >= t->nbuckets && grow_buckets(t) < 0)
+		return -1;
+	if (t->nbuckets == 0)
+		return 0; /* removing from an empty table: nothing to do */
+	uint32_t b = hash_key(key, t->key_size) & (uint32_t)(t->nbuckets - 1);
+	uint32_t *link = &t->heads[b];
+	for (uint32_t i = *link; i != NIL; i = *link) {
+		uint8_t *node = node_at(t, i);
+		struct node_tail *tl = tail_of(t, node);
+		if (memcmp(node, key, t->key_size) == 0) {
+			tl->count += (uint32_t)delta;
+			if (tl->count == 0) {
+				*link = tl->next;
+				tl->next = t->free_list;
+				t->free_list = i;
+				t->used--;
+			}
+			return 0;
+		}
+		link = &tl->next;
+	}
+	if (delta <= 0)
+		return 0; /* not present: the caller removes what it never added */
+	uint32_t i = new_node(t);
+	if (i == NIL)
+		return -1;
+	uint8_t *node = node_at(t, i);
+	memcpy(node, key, t->key_size);
+	struct node_tail *tl = tail_of(t, node);
+	tl->count = (uint32_t)delta;
+	tl->next = t->heads[b];
+	t->heads[b] = i;
+	t->used++;
+	return 0;
+}
+
+uint32_t ctscope_keytable_get(const struct ctscope_keytable *t, const void *key)
+{
+	if (t->nbuckets == 0)
+		return 0;
+	uint32_t b = hash_key(key, t->key_size) & (uint32_t)(t->nbuckets - 1);
+	for (uint32_t i = t->heads[b]; i != NIL;) {
+		uint8_t *node = node_at(t, i);
+		struct node_tail *tl = tail_of(t, node);
+		if (memcmp(node, key, t->key_size) == 0)
+			return tl->count;
+		i = tl->next;
+	}
+	return 0;
 }
 
 /* "a ranks above b": more entries first, then smaller key bytes, so equal
@@ -171,12 +219,13 @@ size_t ctscope_keytable_top(const struct ctscope_keytable *t, struct ctscope_key
 	size_t have = 0;
 	if (n == 0)
 		return 0;
-	for (size_t i = 0; i < t->capacity; i++) {
-		uint8_t *s = slot_at(t, i);
-		const uint32_t *c = slot_count(t, s);
-		if (c[0] == 0)
+	/* the arena is walked in order: sequential memory, no chains */
+	for (uint32_t i = 0; i < t->nodes_used; i++) {
+		uint8_t *node = node_at(t, i);
+		const struct node_tail *tl = tail_of(t, node);
+		if (tl->count == 0)
 			continue;
-		struct ctscope_keycount kc = { s, c[0], c[1] };
+		struct ctscope_keycount kc = { node, tl->count };
 		if (have < n) {
 			out[have++] = kc;
 			if (have == n)

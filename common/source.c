@@ -213,13 +213,34 @@ int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint3
 	return run_buffer(buf, len, seq, portid, &ctx.run);
 }
 
+struct pipeline_arg {
+	struct dump_ctx *ctx;
+	uint32_t seq, portid;
+};
+
+static int consume_buffer(const void *buf, size_t len, void *arg)
+{
+	struct pipeline_arg *pa = arg;
+	return run_buffer(buf, len, pa->seq, pa->portid, &pa->ctx->run);
+}
+
 int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *data, uint64_t *scanned,
                         struct ctscope_error *err)
 {
 	struct dump_ctx ctx = { { "read the conntrack table", dump_msg_cb, NULL, err, false }, cb, data, scanned };
 	if (send_request(src, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, err, ctx.run.what) < 0)
 		return -1;
-	return receive_all(src, &ctx.run) < 0 ? -1 : 0;
+	struct pipeline_arg pa = { &ctx, src->seq, src->portid };
+	int recv_errno;
+	if (ctscope_pipeline_run(mnl_socket_get_fd(src->nl), RECV_BUFFER_SIZE, consume_buffer, &pa, &recv_errno) < 0) {
+		if (recv_errno)
+			ctscope_error_set(err, recv_errno,
+			                  recv_errno == EAGAIN ? "the kernel did not answer within 20 s"
+			                                       : ctscope_error_advice(recv_errno),
+			                  "cannot %s", ctx.run.what);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the O(1) reads ---- */

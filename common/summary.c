@@ -45,6 +45,8 @@ int ctscope_summary_init(struct ctscope_summary *s)
 	ctscope_keytable_init(&s->dst6, sizeof(struct dst6_key));
 	ctscope_keytable_init(&s->src4, 4);
 	ctscope_keytable_init(&s->src6, 16);
+	ctscope_keytable_init(&s->long4, sizeof(struct dst4_key));
+	ctscope_keytable_init(&s->long6, sizeof(struct dst6_key));
 	return 0;
 }
 
@@ -57,6 +59,8 @@ void ctscope_summary_free(struct ctscope_summary *s)
 	ctscope_keytable_free(&s->dst6);
 	ctscope_keytable_free(&s->src4);
 	ctscope_keytable_free(&s->src6);
+	ctscope_keytable_free(&s->long4);
+	ctscope_keytable_free(&s->long6);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -77,6 +81,8 @@ void ctscope_summary_reset(struct ctscope_summary *s)
 	ctscope_keytable_reset(&s->dst6);
 	ctscope_keytable_reset(&s->src4);
 	ctscope_keytable_reset(&s->src6);
+	ctscope_keytable_reset(&s->long4);
+	ctscope_keytable_reset(&s->long6);
 }
 
 static inline void bump(uint64_t *counter, int sign)
@@ -112,21 +118,21 @@ int ctscope_summary_apply(struct ctscope_summary *s, const struct ctscope_entry 
 	if (fam == CTSCOPE_FAMILY_OTHER)
 		return 0; /* no address we can name */
 
-	int32_t longlived = (st == CTSCOPE_TCP_ESTABLISHED && e->has_timeout && e->timeout > LONG_LIVED_SECONDS) ? sign : 0;
+	bool longlived = st == CTSCOPE_TCP_ESTABLISHED && e->has_timeout && e->timeout > LONG_LIVED_SECONDS;
 	uint16_t port = has_ports ? e->dport : 0;
 	int rc;
 	if (fam == CTSCOPE_FAMILY_IPV4) {
 		struct dst4_key k = { .port = port, .proto = (uint8_t)proto };
 		memcpy(k.addr, e->dst, 4);
-		rc = ctscope_keytable_add(&s->dst4, &k, sign, longlived);
-		if (rc == 0)
-			rc = ctscope_keytable_add(&s->src4, e->src, sign, 0);
+		rc = ctscope_keytable_add(&s->dst4, &k, sign);
+		rc = rc < 0 ? rc : ctscope_keytable_add(&s->src4, e->src, sign);
+		rc = rc < 0 || !longlived ? rc : ctscope_keytable_add(&s->long4, &k, sign);
 	} else {
 		struct dst6_key k = { .port = port, .proto = (uint8_t)proto };
 		memcpy(k.addr, e->dst, 16);
-		rc = ctscope_keytable_add(&s->dst6, &k, sign, longlived);
-		if (rc == 0)
-			rc = ctscope_keytable_add(&s->src6, e->src, sign, 0);
+		rc = ctscope_keytable_add(&s->dst6, &k, sign);
+		rc = rc < 0 ? rc : ctscope_keytable_add(&s->src6, e->src, sign);
+		rc = rc < 0 || !longlived ? rc : ctscope_keytable_add(&s->long6, &k, sign);
 	}
 	if (rc < 0)
 		return -1;
@@ -140,7 +146,8 @@ int ctscope_summary_apply(struct ctscope_summary *s, const struct ctscope_entry 
 
 /* ---- top lists: merge the IPv4 and IPv6 tables ---- */
 
-static void fill_destination(struct ctscope_top_destination *d, const struct ctscope_keycount *kc, int family)
+static void fill_destination(const struct ctscope_summary *s, struct ctscope_top_destination *d,
+                             const struct ctscope_keycount *kc, int family)
 {
 	memset(d, 0, sizeof(*d));
 	uint16_t port;
@@ -163,7 +170,7 @@ static void fill_destination(struct ctscope_top_destination *d, const struct cts
 	d->has_port = ctscope_proto_has_ports(d->proto);
 	d->port = port;
 	d->entries = kc->count;
-	d->established_long = kc->extra;
+	d->established_long = ctscope_keytable_get(family == AF_INET ? &s->long4 : &s->long6, kc->key);
 }
 
 /* Top n over two tables: the best n of each, merged. Equal counts keep
@@ -264,7 +271,7 @@ int ctscope_summary_to_snapshot(const struct ctscope_summary *s, unsigned top_n,
 	if (k && !(snap->top_destinations = calloc(k, sizeof(*snap->top_destinations))))
 		goto out;
 	for (size_t i = 0; i < k; i++)
-		fill_destination(&snap->top_destinations[i], merged[i], fams[i]);
+		fill_destination(s, &snap->top_destinations[i], merged[i], fams[i]);
 	snap->n_top_destinations = k;
 
 	k = top_two(&s->src4, &s->src6, n, ta, tb, merged, fams);
