@@ -98,6 +98,14 @@ int cli_json_snapshot(FILE *out, const struct ctscope_snapshot *snap);
  * Returns 0, or -1 when the stream reports an error. */
 int cli_report_snapshot(FILE *out, const struct ctscope_snapshot *snap, const struct ctscope_snapshot *prev);
 
+/* ---- the redrawn terminal screen (live.c) ------------------------------ */
+
+/* Clears the terminal and draws `screen` (len bytes of report text) from
+ * the top, keeping to `rows` lines (0: unknown, draw all). When the report
+ * is longer, its first rows-2 lines are drawn and a last line says how many
+ * were left out. Returns 0, or -1 when the stream reports an error. */
+int cli_live_draw(FILE *out, const char *screen, size_t len, unsigned rows);
+
 /* "5d", "2m", "1h30m", "45s": a duration in seconds as a person reads it. */
 void cli_format_duration(uint64_t seconds, char *buf, size_t len);
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,12 +35,17 @@ struct namespace_run {
 	bool has_prev;
 };
 
-static void report_error(const struct namespace_run *ns, const struct ctscope_error *err)
+/* To stderr; on a redrawn screen also into the screen, where it would
+ * otherwise be wiped by the next redraw. */
+static void report_error(FILE *screen, const struct namespace_run *ns, const struct ctscope_error *err)
 {
-	if (ns->spec)
-		fprintf(stderr, "ctscope: netns %s: %s\n", ns->spec, err->message);
-	else
-		fprintf(stderr, "ctscope: %s\n", err->message);
+	FILE *to[2] = {stderr, screen};
+	for (size_t i = 0; i < 2 && to[i]; i++) {
+		if (ns->spec)
+			fprintf(to[i], "ctscope: netns %s: %s\n", ns->spec, err->message);
+		else
+			fprintf(to[i], "ctscope: %s\n", err->message);
+	}
 }
 
 /* No SA_RESTART: a signal must cut a sleep or a blocking read
@@ -116,16 +122,22 @@ static bool stdout_failed(void)
 	return true;
 }
 
-/* One read of every namespace. Returns false when stdout failed. */
-static bool run_round(struct namespace_run *runs, size_t n_runs, const struct cli_options *o, bool redraw)
+/* One read of every namespace, written to `out`: stdout, or the screen
+ * buffer of a redraw. Returns false when stdout failed. */
+static bool read_all(struct namespace_run *runs, size_t n_runs, const struct cli_options *o, FILE *out, bool redraw)
 {
-	if (redraw)
-		fputs("\033[H\033[2J", stdout);
 	bool first = true;
 	for (size_t i = 0; i < n_runs && !stop_requested; i++) {
 		struct namespace_run *ns = &runs[i];
-		if (!ns->collector)
+		if (!ns->collector) {
+			/* The redrawn screen must not look as if it were all there. */
+			if (redraw) {
+				fprintf(out, "netns %s: not read, it could not be opened when ctscope started\n",
+				        ns->spec ? ns->spec : "(own)");
+				first = false;
+			}
 			continue;
+		}
 		struct ctscope_snapshot snap;
 		struct ctscope_error err;
 		memset(&snap, 0, sizeof(snap));
@@ -134,34 +146,61 @@ static bool run_round(struct namespace_run *runs, size_t n_runs, const struct cl
 			/* A read cut short by Ctrl-C is the user's stop, not a failure. */
 			if (stop_requested)
 				break;
-			report_error(ns, &err);
+			report_error(redraw ? out : NULL, ns, &err);
 			ns->failed = true;
 			continue;
 		}
 		int rc;
 		if (o->json) {
-			rc = cli_json_snapshot(stdout, &snap);
-		} else {
-			if (!first)
-				fputc('\n', stdout);
-			rc = cli_report_snapshot(stdout, &snap, ns->has_prev ? &ns->prev : NULL);
-		}
-		first = false;
-		if (o->json) {
+			rc = cli_json_snapshot(out, &snap);
 			ctscope_snapshot_clear(&snap);
 		} else {
+			if (!first)
+				fputc('\n', out);
+			rc = cli_report_snapshot(out, &snap, ns->has_prev ? &ns->prev : NULL);
 			ctscope_snapshot_clear(&ns->prev);
 			ns->prev = snap; /* the snapshot's arrays move with it */
 			ns->has_prev = true;
 		}
-		if (rc != 0 && !ferror(stdout)) {
+		first = false;
+		if (rc != 0 && !ferror(out)) {
 			fprintf(stderr, "ctscope: internal error formatting the report; please report this bug\n");
 			ns->failed = true;
 		}
-		/* JSON lines go out one by one; a redrawn screen goes out whole. */
-		if ((o->json || !redraw) && stdout_failed())
+		/* JSON lines go out one by one, as they are read. */
+		if (out == stdout && stdout_failed())
 			return false;
 	}
+	return true;
+}
+
+static unsigned terminal_rows(void)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0)
+		return 0;
+	return ws.ws_row;
+}
+
+/* One round: straight to stdout, or (on a terminal with --interval) into a
+ * buffer drawn as one screen. Returns false when stdout failed. */
+static bool run_round(struct namespace_run *runs, size_t n_runs, const struct cli_options *o, bool redraw)
+{
+	if (!redraw)
+		return read_all(runs, n_runs, o, stdout, false) && !stdout_failed();
+	char *screen = NULL;
+	size_t len = 0;
+	FILE *buf = open_memstream(&screen, &len);
+	if (!buf) {
+		/* Out of memory for one screen: draw unclipped rather than not at all. */
+		fputs("\033[H\033[2J", stdout);
+		return read_all(runs, n_runs, o, stdout, false) && !stdout_failed();
+	}
+	read_all(runs, n_runs, o, buf, true);
+	bool ok = fclose(buf) == 0;
+	if (ok)
+		cli_live_draw(stdout, screen, len, terminal_rows());
+	free(screen);
 	return !stdout_failed();
 }
 
@@ -174,7 +213,7 @@ static int open_collectors(struct namespace_run *runs, size_t n_runs, const stru
 		memset(&err, 0, sizeof(err));
 		runs[i].collector = ctscope_collector_new(&cfg, runs[i].spec, &err);
 		if (!runs[i].collector) {
-			report_error(&runs[i], &err);
+			report_error(NULL, &runs[i], &err);
 			runs[i].failed = true;
 		} else {
 			opened++;
