@@ -124,28 +124,32 @@ def line(proto, src, dst, count, vary, state="", flags="", timeout=600, zone=0, 
 
 
 def class_lines(cls, total, alloc, per_dst):
-    """One class as lines of at most per_dst entries per destination."""
+    """One class as lines of count/vary. per_dst > 1: chunks of that many
+    entries, each chunk to one fresh destination from fresh sources.
+    per_dst == 1: every entry to a destination of its own (chunks of CHUNK
+    with vary=dst, one source per chunk)."""
     family, proto, state, flags, timeout, zone, nat, dport, _ = cls
     out = []
     left = total
     while left > 0:
-        n = min(per_dst, left)
+        n = min(per_dst if per_dst > 1 else CHUNK, left)
         left -= n
-        src = alloc.take("src", family, n)
-        if per_dst == 1 or n == 1:
-            dst, vary = alloc.take("dst", family, n), "dst"
+        if per_dst > 1:
+            src, dst, vary = alloc.take("src", family, n), alloc.take("dst", family, 1), "src"
         else:
-            dst, vary = alloc.take("dst", family, 1), "src"
+            src, dst, vary = alloc.take("src", family, 1), alloc.take("dst", family, n), "dst"
         extra = ""
         if proto == "sctp":
             extra = "vtag_orig=11 vtag_reply=22"
         if nat == "snat":
-            # The reply goes back to a public address: one per entry.
+            # The reply goes back to a public address, one per entry.
             extra = f"reply_dst={alloc.take('pub', family, n)}"
         elif nat == "dnat":
-            # The reply comes from an inside server, not the address dialled.
+            # The reply comes from an inside server, not the address dialled
+            # (its mirror field: one per entry when the destination varies).
             extra = f"reply_src={alloc.take('in', family, 1 if vary == 'src' else n)}"
-        if proto in ("gre",):
+        if proto == "gre":
+            # GRE keys travel where ports do.
             out.append(line(proto, src, dst, n, vary, state, flags, timeout, zone, dport=7, sport=1000, extra=extra))
         else:
             out.append(line(proto, src, dst, n, vary, state, flags, timeout, zone, dport, extra=extra))
