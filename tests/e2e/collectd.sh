@@ -139,8 +139,8 @@ Include "$CTSCOPE_SRC/collectd-plugin/ctscope.conf"
 EOF
 } >"$W/example.conf"
 cp "$CD_STOCK_PLUGINS/csv.so" "$W/plugins/"
-collectd -t -C "$W/example.conf" >"$W/example.out" 2>&1 || { cat "$W/example.out"; ct_fail "collectd -t rejects the example config"; }
-ip netns exec "$CT_NS" collectd -T -C "$W/example.conf" >>"$W/example.out" 2>&1 ||
+cd_collectd -t -C "$W/example.conf" >"$W/example.out" 2>&1 || { cat "$W/example.out"; ct_fail "collectd -t rejects the example config"; }
+ip netns exec "$CT_NS" "${CD_ENV[@]}" collectd -T -C "$W/example.conf" >>"$W/example.out" 2>&1 ||
 	{ cat "$W/example.out"; cd_show_logs; ct_fail "collectd -T fails with the example config"; }
 csv=$(ls "$W/csv/$CD_HOST/ctscope/"conntrack-2* 2>/dev/null | head -n 1)
 [ -n "$csv" ] || { cd_show_logs; ct_fail "collectd -T with the example config wrote no ctscope/conntrack values"; }

@@ -7,8 +7,14 @@ CD_SO=$BUILD/collectd-plugin/ctscope.so
 CD_STOCK_PLUGINS=/usr/lib/collectd
 CD_HOST=ctscope-e2e # no dots: write_graphite would turn them into path levels
 
-# Fails (root, so nothing should be missing) unless every tool is there;
-# skips only a sanitizer build, whose .so the plain collectd cannot load.
+# Prefix for every collectd command: empty, or for a sanitizer build of
+# ctscope.so the sanitizer runtimes preloaded (the distribution's collectd
+# is not built with them, and ASan must come first). Leak detection stays
+# off there: at exit it would report collectd's own allocations; the
+# valgrind test covers leaks on a normal build.
+CD_ENV=()
+
+# Fails (root, so nothing should be missing) unless every tool is there.
 cd_require() {
 	local cmd
 	for cmd in collectd conntrack python3 "$@"; do
@@ -16,10 +22,20 @@ cd_require() {
 	done
 	[ -f "$CD_SO" ] || ct_fail "$CD_SO is missing: run 'make BUILD=$BUILD' first"
 	[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: run 'make BUILD=$BUILD tests' first"
-	if ldd "$CD_SO" | grep -q 'libasan\|libubsan'; then
-		ct_skip "$CD_SO is a sanitizer build; the distribution's collectd cannot load it (run this test from a normal build)"
+	if cd_sanitized; then
+		local cc=${CC:-cc} rt=() lib
+		for lib in libasan.so libubsan.so; do
+			ldd "$CD_SO" | grep -q "${lib%.so}" && rt+=("$($cc -print-file-name=$lib)")
+		done
+		CD_ENV=(env "LD_PRELOAD=${rt[*]}" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 	fi
 }
+
+cd_sanitized() { ldd "$CD_SO" | grep -q 'libasan\|libubsan'; }
+
+# cd_collectd ARGS...: collectd, with the sanitizer runtimes if needed.
+cd_collectd() { "${CD_ENV[@]}" collectd "$@"; }
 
 # cd_workdir NAME: sets W to a fresh directory, removed when the test ends.
 cd_workdir() {
@@ -61,7 +77,7 @@ EOF
 # cd_start [WRAPPER...]: starts collectd -f -C $W/collectd.conf in the
 # background (under WRAPPER, e.g. valgrind), sets CD_PID, stops it at exit.
 cd_start() {
-	"$@" collectd -f -C "$W/collectd.conf" >"$W/collectd.out" 2>&1 &
+	"${CD_ENV[@]}" "$@" collectd -f -C "$W/collectd.conf" >"$W/collectd.out" 2>&1 &
 	CD_PID=$!
 	ct_on_exit "cd_stop"
 }

@@ -9,6 +9,7 @@ source "$CTSCOPE_SRC/tests/lib.sh"
 source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
 ct_need_root
 cd_require valgrind
+cd_sanitized && ct_skip "$CD_SO is a sanitizer build; valgrind cannot run ASan code (run this test from a normal build)"
 cd_workdir collectd-valgrind
 cd_plugindir csv logfile
 
