@@ -1,0 +1,52 @@
+# Fuzzing (libFuzzer, clang) and the soak. Not part of `all`: clang and
+# libFuzzer are a developer's tools, and a campaign takes as long as asked.
+#
+#   make fuzz FUZZ_SECONDS=N   build the targets, replay the seeds and kept
+#                              regressions, fuzz each target N seconds; fails
+#                              on any finding (crash, overread, leak, UB,
+#                              broken invariant). The input that failed lands
+#                              in $(BUILD)/fuzz/findings/.
+#   make fuzz-build            only build the targets
+#   sudo make soak             tests/fuzz/soak.sh: churn under ctscope, RSS flat
+#
+# The core is compiled again here, with clang and the fuzzer's coverage
+# instrumentation, into $(BUILD)/fuzz/: the normal build stays untouched.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS ?=
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Icli $(MNL_CFLAGS) $(FUZZ_SAN)
+FUZZ_CORE_OBJ := $(COMMON_SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_parse
+
+$(FUZZ_DIR)/common/%.o: common/%.c tests/fuzz/coverage-ignore.txt
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP -c -o $@ $<
+
+# The harness itself gets no coverage instrumentation: its invariant
+# checks walk whole tables, and their branches are no guide to new input.
+$(FUZZ_DIR)/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_parse: $(FUZZ_DIR)/fuzz_parse.o $(FUZZ_CORE_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(MNL_LIBS) -lm
+
+.PHONY: fuzz fuzz-build soak
+fuzz-build: $(FUZZ_TARGETS)
+
+# Each target gets its own working corpus under $(BUILD)/fuzz (the seeds in
+# git stay as recorded) and the kept regressions as extra seeds, so every
+# past finding is replayed before new inputs are tried.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/work-parse $(FUZZ_DIR)/findings
+	@echo "fuzz_parse: $(FUZZ_SECONDS) s, log in $(FUZZ_DIR)/fuzz_parse.log"
+	@{ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(FUZZ_DIR)/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	    -dict=tests/fuzz/nlattr.dict -artifact_prefix=$(FUZZ_DIR)/findings/ -print_final_stats=1 \
+	    $(FUZZ_FLAGS) $(FUZZ_DIR)/work-parse tests/fuzz/corpus tests/fuzz/regressions 2>&1; \
+	  echo $$? >$(FUZZ_DIR)/fuzz_parse.rc; } | tee $(FUZZ_DIR)/fuzz_parse.log | grep -E 'DONE|INITED|NEW_FUNC|ERROR|SUMMARY|stat::|==[0-9]+==|invariant' ; \
+	  rc=$$(cat $(FUZZ_DIR)/fuzz_parse.rc); \
+	  if [ "$$rc" -ne 0 ]; then echo "fuzz_parse: FINDING (exit $$rc), input in $(FUZZ_DIR)/findings/"; exit 1; fi
