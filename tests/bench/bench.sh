@@ -1,0 +1,146 @@
+#!/bin/bash
+# tests/bench/bench.sh — `sudo make bench`: ctscope against the kernel's
+# own floor and the tools people use today, side by side in one run.
+#
+# Fills a throwaway namespace with BENCH_ENTRIES (default 1,000,000)
+# entries, one distinct destination each, then times with hyperfine (each
+# command BENCH_RUNS times after a warm-up): the floor (tests/bench/floor:
+# dump, receive, look at nothing), ctscope --mode dump and --mode stats,
+# conntrack -L, cat /proc/net/nf_conntrack where the kernel has it, and a
+# text parse like munin's fw_conntrack. Peak RSS of ours with GNU time.
+# A scaling run (10k, 100k, then the full size) shows dump mode staying
+# proportional to the floor. Prints a table of medians and ratios to the
+# floor and writes $BUILD/bench/results.json.
+#
+# Only one bench namespace is alive at a time: the kernel keeps one hash
+# table for every namespace, so a dump anywhere walks all of them.
+source "$(dirname "$0")/../lib.sh"
+ct_need_root
+ENTRIES=${BENCH_ENTRIES:-1000000}
+RUNS=${BENCH_RUNS:-5}
+SOURCES_PER=${BENCH_DESTS_PER_SOURCE:-250}
+OUT=$BUILD/bench
+mkdir -p "$OUT"
+FLOOR=$BUILD/tests/bench/floor
+for tool in hyperfine conntrack /usr/bin/time "$FLOOR" "$CTSCOPE" "$CTINJECT"; do
+	command -v "$tool" >/dev/null || ct_fail "bench needs $tool (run 'sudo make deps' and 'make')"
+done
+
+# Entries: the integration mix's families and protocols, every entry its
+# own destination, each source opening SOURCES_PER of them (a gateway's
+# clients). Timeouts are long: the table must not shrink while we measure.
+bench_lines() {
+	python3 - "$1" "$SOURCES_PER" <<'EOF'
+import ipaddress, sys
+n, per = int(sys.argv[1]), int(sys.argv[2])
+shapes = [  # share, proto, family, dport, state, flags
+    (40, "tcp", 4, 443, "established", "assured,seen_reply"),
+    (15, "tcp", 6, 443, "established", "assured,seen_reply"),
+    (10, "tcp", 4, 80, "time_wait", "assured,seen_reply"),
+    (20, "udp", 4, 53, None, "seen_reply"),
+    (10, "udp", 6, 53, None, ""),
+    (5, "icmp", 4, None, None, ""),
+]
+dst4, dst6 = int(ipaddress.ip_address("100.64.0.0")), int(ipaddress.ip_address("2001:db8::"))
+src = int(ipaddress.ip_address("10.0.0.1"))
+src6 = int(ipaddress.ip_address("fd00::1"))
+wants = [n * shape[0] // 100 for shape in shapes]
+wants[-1] = n - sum(wants[:-1])
+for (share, proto, fam, dport, state, flags), want in zip(shapes, wants):
+    left = want
+    while left > 0:
+        c = min(per, left)
+        if fam == 4:
+            s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst4); dst4 += c; src += 1
+        else:
+            s, d = ipaddress.ip_address(src6), ipaddress.ip_address(dst6); dst6 += c; src6 += 1
+        line = f"proto={proto} src={s} dst={d} timeout=86000 count={c} vary=dst"
+        if dport:
+            line += f" sport=40000 dport={dport}"
+        if state:
+            line += f" state={state}"
+        if flags:
+            line += f" flags={flags}"
+        print(line)
+        left -= c
+EOF
+}
+
+fill() { # fill NS N
+	bench_lines "$2" | "$CTINJECT" -q --netns "$1" || ct_fail "cannot fill $1 with $2 entries"
+	local have
+	have=$(ct_count "$1")
+	[ "$have" -eq "$2" ] || ct_fail "$1 holds $have entries, wanted $2"
+}
+
+median_of() { # median_of JSON NAME -> seconds
+	python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["results"] if x["command"]==sys.argv[2]]; print(r[0]["median"] if r else "")' "$1" "$2"
+}
+
+peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+
+ct_raise_max $((ENTRIES + 100000))
+echo "ctscope bench: $(nproc) cores, kernel $(uname -r), $(date -u +%FT%TZ)"
+
+# ---- scaling: dump mode against the floor at growing sizes ----
+scaling=()
+for n in 10000 100000 "$ENTRIES"; do
+	[ "$n" -le "$ENTRIES" ] || continue
+	ct_netns "bench$n"
+	fill "$CT_NS" "$n"
+	hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/scale-$n.json" \
+		-n floor "$FLOOR --netns $CT_NS" \
+		-n dump "$CTSCOPE --json --mode dump --netns $CT_NS" >/dev/null 2>"$OUT/scale-$n.err" ||
+		ct_fail "hyperfine failed at $n entries: $(tail -n 3 "$OUT/scale-$n.err")"
+	scaling+=("$n $(median_of "$OUT/scale-$n.json" floor) $(median_of "$OUT/scale-$n.json" dump)")
+	if [ "$n" -ne "$ENTRIES" ]; then ip netns del "$CT_NS"; fi
+done
+NS=$CT_NS
+
+# ---- the full comparison at ENTRIES ----
+cmds=(-n floor "$FLOOR --netns $NS"
+	-n "ctscope --mode dump" "$CTSCOPE --json --mode dump --netns $NS"
+	-n "ctscope --mode stats" "$CTSCOPE --json --mode stats --netns $NS"
+	-n "conntrack -L" "ip netns exec $NS conntrack -L -o extended"
+	-n "conntrack -C" "ip netns exec $NS conntrack -C")
+if [ -r /proc/net/nf_conntrack ]; then
+	cmds+=(-n "cat /proc/net/nf_conntrack" "ip netns exec $NS cat /proc/net/nf_conntrack")
+	# what munin's fw_conntrack does: read the text, count states per line
+	cmds+=(-n "munin fw_conntrack-style parse" "ip netns exec $NS awk '{for(i=1;i<=NF;i++) if(\$i ~ /^(ESTABLISHED|TIME_WAIT|SYN_SENT|FIN_WAIT|CLOSE_WAIT|SYN_RECV|LAST_ACK|CLOSE)\$/) s[\$i]++; n++} END{for(k in s) print k, s[k]; print n}' /proc/net/nf_conntrack")
+fi
+hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/compare.json" "${cmds[@]}" \
+	>/dev/null 2>"$OUT/compare.err" || ct_fail "hyperfine failed: $(tail -n 3 "$OUT/compare.err")"
+
+rss_dump=$(peak_rss_kb "$CTSCOPE" --json --mode dump --netns "$NS")
+rss_stats=$(peak_rss_kb "$CTSCOPE" --json --mode stats --netns "$NS")
+rss_floor=$(peak_rss_kb "$FLOOR" --netns "$NS")
+
+python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "${scaling[@]}" <<'EOF'
+import json, os, platform, sys
+out, entries = sys.argv[1], int(sys.argv[2])
+rss = {"ctscope --mode dump": int(sys.argv[3]), "ctscope --mode stats": int(sys.argv[4]), "floor": int(sys.argv[5])}
+scaling = [dict(zip(("entries", "floor_s", "dump_s"), (int(a), float(b), float(c))))
+           for a, b, c in (s.split() for s in sys.argv[6:])]
+res = json.load(open(os.path.join(out, "compare.json")))["results"]
+floor = next(r["median"] for r in res if r["command"] == "floor")
+rows = []
+print(f"\n{entries:,} entries, {os.cpu_count()} cores, kernel {platform.release()}")
+print(f"{'command':<32} {'median':>9} {'min':>8} {'max':>8} {'x floor':>8} {'peak RSS':>10}")
+for r in res:
+    name = r["command"]
+    row = {"command": name, "median_s": r["median"], "min_s": r["min"], "max_s": r["max"],
+           "stddev_s": r["stddev"], "ratio_to_floor": r["median"] / floor, "runs": len(r["times"])}
+    if name in rss:
+        row["peak_rss_kib"] = rss[name]
+    rows.append(row)
+    rss_txt = f"{rss[name] / 1024:.1f} MiB" if name in rss else ""
+    print(f"{name:<32} {r['median']:>8.3f}s {r['min']:>7.3f}s {r['max']:>7.3f}s {r['median'] / floor:>7.2f}x {rss_txt:>10}")
+print("\nscaling (dump mode / floor, medians):")
+for s in scaling:
+    s["ratio"] = s["dump_s"] / s["floor_s"]
+    print(f"  {s['entries']:>9,} entries: floor {s['floor_s']:.3f}s  dump {s['dump_s']:.3f}s  {s['ratio']:.2f}x"
+          f"  ({s['dump_s'] / s['entries'] * 1e9:.0f} ns/entry)")
+json.dump({"entries": entries, "cores": os.cpu_count(), "kernel": platform.release(),
+           "results": rows, "scaling": scaling}, open(os.path.join(out, "results.json"), "w"), indent=2)
+print(f"\nwritten: {os.path.join(out, 'results.json')}")
+EOF
