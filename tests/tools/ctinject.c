@@ -237,112 +237,158 @@ static int parse_port(const char *v, uint16_t *port)
 	return 0;
 }
 
-/* Stores one key=value; returns -1 after printing what is wrong. */
-static int parse_field(struct fields *f, char *key, char *val)
+/* Field parsers: each stores one value and returns NULL, or what the value
+ * should have been. */
+typedef const char *(*field_parser)(struct fields *f, const char *key, char *val);
+
+static const char *field_proto(struct fields *f, const char *key, char *val)
+{
+	(void)key;
+	int v;
+	unsigned long n;
+	if (lookup(protos, val, &v) == 0)
+		f->s.proto = (uint8_t)v;
+	else if (parse_ulong(val, 255, &n) == 0)
+		f->s.proto = (uint8_t)n;
+	else
+		return "a protocol name (tcp udp udplite sctp dccp icmp icmpv6 gre) or a number 0-255";
+	return NULL;
+}
+
+static const char *field_addr(struct fields *f, const char *key, char *val)
 {
 	struct spec *s = &f->s;
-	unsigned long n = 0;
-	int v = 0;
-	const char *bad = NULL;
-
-	if (strcmp(key, "proto") == 0) {
-		if (lookup(protos, val, &v) == 0)
-			s->proto = (uint8_t)v;
-		else if (parse_ulong(val, 255, &n) == 0)
-			s->proto = (uint8_t)n;
-		else
-			bad = "a protocol name (tcp udp udplite sctp dccp icmp icmpv6 gre) or a number 0-255";
-	} else if (strcmp(key, "src") == 0) {
-		if (parse_addr(val, s->orig.src, &f->src_family) < 0)
-			bad = "an IPv4 or IPv6 address";
-	} else if (strcmp(key, "dst") == 0) {
-		if (parse_addr(val, s->orig.dst, &f->dst_family) < 0)
-			bad = "an IPv4 or IPv6 address";
-	} else if (strcmp(key, "reply_src") == 0) {
+	bool reply = strncmp(key, "reply_", 6) == 0;
+	bool src = strcmp(key + (reply ? 6 : 0), "src") == 0;
+	struct tuple *t = reply ? &s->reply : &s->orig;
+	int *family = reply ? (src ? &f->rsrc_family : &f->rdst_family) : (src ? &f->src_family : &f->dst_family);
+	if (parse_addr(val, src ? t->src : t->dst, family) < 0)
+		return "an IPv4 or IPv6 address";
+	if (reply && src)
 		f->given_rsrc = true;
-		if (parse_addr(val, s->reply.src, &f->rsrc_family) < 0)
-			bad = "an IPv4 or IPv6 address";
-	} else if (strcmp(key, "reply_dst") == 0) {
+	if (reply && !src)
 		f->given_rdst = true;
-		if (parse_addr(val, s->reply.dst, &f->rdst_family) < 0)
-			bad = "an IPv4 or IPv6 address";
-	} else if (strcmp(key, "sport") == 0) {
-		f->given_sport = true;
-		if (parse_port(val, &s->orig.sport) < 0)
-			bad = "a port 0-65535";
-	} else if (strcmp(key, "dport") == 0) {
-		f->given_dport = true;
-		if (parse_port(val, &s->orig.dport) < 0)
-			bad = "a port 0-65535";
-	} else if (strcmp(key, "reply_sport") == 0) {
-		f->given_rsport = true;
-		if (parse_port(val, &s->reply.sport) < 0)
-			bad = "a port 0-65535";
-	} else if (strcmp(key, "reply_dport") == 0) {
-		f->given_rdport = true;
-		if (parse_port(val, &s->reply.dport) < 0)
-			bad = "a port 0-65535";
-	} else if (strcmp(key, "state") == 0) {
-		f->given_state = true;
-		f->state_word = val;
-	} else if (strcmp(key, "flags") == 0) {
-		if (parse_flags(val, &s->status) < 0)
-			bad = "a comma list of assured, seen_reply (or none)";
-	} else if (strcmp(key, "timeout") == 0) {
+	return NULL;
+}
+
+static const char *field_port(struct fields *f, const char *key, char *val)
+{
+	struct spec *s = &f->s;
+	bool reply = strncmp(key, "reply_", 6) == 0;
+	bool src = key[reply ? 6 : 0] == 's';
+	struct tuple *t = reply ? &s->reply : &s->orig;
+	if (parse_port(val, src ? &t->sport : &t->dport) < 0)
+		return "a port 0-65535";
+	*(reply ? (src ? &f->given_rsport : &f->given_rdport) : (src ? &f->given_sport : &f->given_dport)) = true;
+	return NULL;
+}
+
+static const char *field_state(struct fields *f, const char *key, char *val)
+{
+	(void)key;
+	f->given_state = true;
+	f->state_word = val; /* checked once the protocol is known */
+	return NULL;
+}
+
+static const char *field_flags(struct fields *f, const char *key, char *val)
+{
+	(void)key;
+	return parse_flags(val, &f->s.status) < 0 ? "a comma list of assured, seen_reply (or none)" : NULL;
+}
+
+static const char *field_number(struct fields *f, const char *key, char *val)
+{
+	struct spec *s = &f->s;
+	unsigned long n;
+	if (strcmp(key, "timeout") == 0) {
 		if (parse_ulong(val, UINT32_MAX, &n) < 0)
-			bad = "seconds 0-4294967295";
+			return "seconds 0-4294967295";
 		s->timeout = (uint32_t)n;
 	} else if (strcmp(key, "zone") == 0) {
 		if (parse_ulong(val, 65535, &n) < 0)
-			bad = "a zone id 0-65535";
+			return "a zone id 0-65535";
 		s->zone = (uint16_t)n;
 	} else if (strcmp(key, "mark") == 0) {
 		if (parse_ulong(val, UINT32_MAX, &n) < 0)
-			bad = "a 32-bit number";
+			return "a 32-bit number";
 		s->mark = (uint32_t)n;
 		s->has_mark = true;
 	} else if (strcmp(key, "count") == 0) {
 		if (parse_ulong(val, COUNT_MAX, &n) < 0 || n == 0)
-			bad = "a number of entries 1-50000000";
+			return "a number of entries 1-50000000";
 		s->count = n;
-	} else if (strcmp(key, "vary") == 0) {
-		if (lookup(varies, val, &v) < 0)
-			bad = "one of sport, dport, src, dst, id";
-		s->vary = (enum vary_field)v;
-	} else if (strcmp(key, "type") == 0 || strcmp(key, "code") == 0 || strcmp(key, "reply_type") == 0) {
-		if (parse_ulong(val, 255, &n) < 0)
-			bad = "a number 0-255";
-		if (key[0] == 't') {
-			f->type = (long)n;
-			f->given_type = true;
-		} else if (key[0] == 'c') {
-			f->code = (long)n;
-		} else {
-			f->rtype = (long)n;
-			f->given_rtype = true;
-		}
-	} else if (strcmp(key, "id") == 0) {
+	} else {
+		if (parse_ulong(val, UINT32_MAX, &n) < 0)
+			return "a 32-bit verification tag";
+		*(strcmp(key, "vtag_orig") == 0 ? &s->vtag_orig : &s->vtag_reply) = (uint32_t)n;
+	}
+	return NULL;
+}
+
+static const char *field_vary(struct fields *f, const char *key, char *val)
+{
+	(void)key;
+	int v;
+	if (lookup(varies, val, &v) < 0)
+		return "one of sport, dport, src, dst, id";
+	f->s.vary = (enum vary_field)v;
+	return NULL;
+}
+
+static const char *field_icmp(struct fields *f, const char *key, char *val)
+{
+	unsigned long n;
+	if (strcmp(key, "id") == 0) {
 		if (parse_ulong(val, 65535, &n) < 0)
-			bad = "an ICMP id 0-65535";
+			return "an ICMP id 0-65535";
 		f->id = (long)n;
 		f->given_id = true;
-	} else if (strcmp(key, "vtag_orig") == 0 || strcmp(key, "vtag_reply") == 0) {
-		if (parse_ulong(val, UINT32_MAX, &n) < 0)
-			bad = "a 32-bit verification tag";
-		if (strcmp(key, "vtag_orig") == 0)
-			s->vtag_orig = (uint32_t)n;
-		else
-			s->vtag_reply = (uint32_t)n;
+		return NULL;
+	}
+	if (parse_ulong(val, 255, &n) < 0)
+		return "a number 0-255";
+	if (strcmp(key, "type") == 0) {
+		f->type = (long)n;
+		f->given_type = true;
+	} else if (strcmp(key, "code") == 0) {
+		f->code = (long)n;
 	} else {
-		fprintf(stderr, "ctinject: line %u: unknown field '%s' (see the comment at the top of tests/tools/ctinject.c)\n",
-		        f->s.lineno, key);
+		f->rtype = (long)n;
+		f->given_rtype = true;
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *key;
+	field_parser parse;
+} field_parsers[] = {
+	{"proto", field_proto},         {"src", field_addr},          {"dst", field_addr},
+	{"reply_src", field_addr},      {"reply_dst", field_addr},    {"sport", field_port},
+	{"dport", field_port},          {"reply_sport", field_port},  {"reply_dport", field_port},
+	{"state", field_state},         {"flags", field_flags},       {"timeout", field_number},
+	{"zone", field_number},         {"mark", field_number},       {"count", field_number},
+	{"vtag_orig", field_number},    {"vtag_reply", field_number}, {"vary", field_vary},
+	{"type", field_icmp},           {"code", field_icmp},         {"reply_type", field_icmp},
+	{"id", field_icmp},
+};
+
+/* Stores one key=value; returns -1 after printing what is wrong. */
+static int parse_field(struct fields *f, char *key, char *val)
+{
+	for (size_t i = 0; i < sizeof(field_parsers) / sizeof(field_parsers[0]); i++) {
+		if (strcmp(field_parsers[i].key, key) != 0)
+			continue;
+		const char *expected = field_parsers[i].parse(f, key, val);
+		if (!expected)
+			return 0;
+		fprintf(stderr, "ctinject: line %u: %s=%s: expected %s\n", f->s.lineno, key, val, expected);
 		return -1;
 	}
-	if (bad) {
-		fprintf(stderr, "ctinject: line %u: %s=%s: expected %s\n", f->s.lineno, key, val, bad);
-		return -1;
-	}
-	return 0;
+	fprintf(stderr, "ctinject: line %u: unknown field '%s' (the fields are listed at the top of tests/tools/ctinject.c)\n",
+	        f->s.lineno, key);
+	return -1;
 }
 
 /* The reply type the kernel expects for an ICMP request (or -1). */
