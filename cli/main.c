@@ -30,6 +30,7 @@ struct namespace_run {
 	const char *spec; /* NULL: the process's own namespace */
 	struct ctscope_collector *collector;
 	bool failed; /* at least once: named in the summary at the end */
+	unsigned long reports; /* successful reads */
 	/* The previous human report's snapshot, for changes and rates. */
 	struct ctscope_snapshot prev;
 	bool has_prev;
@@ -150,6 +151,7 @@ static bool read_all(struct namespace_run *runs, size_t n_runs, const struct cli
 			ns->failed = true;
 			continue;
 		}
+		ns->reports++;
 		int rc;
 		if (o->json) {
 			rc = cli_json_snapshot(out, &snap);
@@ -202,6 +204,14 @@ static bool run_round(struct namespace_run *runs, size_t n_runs, const struct cl
 		cli_live_draw(stdout, screen, len, terminal_rows());
 	free(screen);
 	return !stdout_failed();
+}
+
+static bool any_report(const struct namespace_run *runs, size_t n_runs)
+{
+	for (size_t i = 0; i < n_runs; i++)
+		if (runs[i].reports)
+			return true;
+	return false;
 }
 
 static int open_collectors(struct namespace_run *runs, size_t n_runs, const struct cli_options *o)
@@ -265,6 +275,10 @@ static int run(const struct cli_options *o)
 				fputc('\n', stdout);
 			output_ok = run_round(runs, n_runs, o, redraw);
 			if (!output_ok || stop_requested)
+				break;
+			/* Nothing could be read the first time (no privilege, say):
+			 * repeating would only repeat the errors. */
+			if (done == 0 && !any_report(runs, n_runs))
 				break;
 			done++;
 			if (o->interval_s == 0 || (o->count && done >= o->count))
