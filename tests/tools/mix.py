@@ -7,6 +7,8 @@
                                      24,768 ordinary ones (76,768 in all)
     mix.py bench N                   N entries of the integration distribution, one
                                      destination each (a wide top-N table)
+    --min-timeout S                  any of them without the lines whose timeout is
+                                     below S (a table that does not age during a test)
 
 The integration mix covers IPv4 and IPv6; tcp, udp, udplite, icmp, icmpv6,
 sctp, gre, dccp and a numeric "other"; every TCP state (syn_sent2 too);
@@ -236,6 +238,9 @@ def main():
     ap.add_argument("mix", choices=["integration", "demo", "bench"])
     ap.add_argument("n", nargs="?", type=int, help="bench: number of entries")
     ap.add_argument("--scale", type=int, default=1, help="integration: multiply every class by K (default 1)")
+    ap.add_argument("--min-timeout", type=int, default=0, metavar="S",
+                    help="drop the lines whose timeout is below S seconds (a table that does not age while a "
+                         "test watches it)")
     args = ap.parse_args()
     if args.scale < 1:
         ap.error("--scale must be at least 1")
@@ -249,6 +254,7 @@ def main():
         lines, name = demo(), "demo"
     else:
         lines, name = integration(args.scale), f"integration x{args.scale}"
+    lines = [t for t in lines if int(t.split("timeout=")[1].split()[0]) >= args.min_timeout]
     out = sys.stdout
     out.write(f"# {name}: {total_of(lines):,} entries\n")
     out.write("\n".join(lines) + "\n")
