@@ -43,6 +43,8 @@ DEB_PACKAGES := build-essential pkg-config libmnl-dev libcmocka-dev \
 ALL :=
 UNIT_TESTS :=
 .DEFAULT_GOAL := all
+# keep objects of pattern chains (test binaries) so a second make relinks nothing
+.SECONDARY:
 
 include common/build.mk
 include cli/build.mk
