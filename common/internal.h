@@ -127,6 +127,10 @@ int ctscope_netns_open(const char *spec, struct ctscope_error *err);
  * the thread is already there: *saved is then -1. */
 int ctscope_netns_enter(int ns_fd, const char *spec, int *saved, struct ctscope_error *err);
 int ctscope_netns_leave(int saved, struct ctscope_error *err);
+/* Fails (ENOENT) when spec no longer names the namespace whose nsfs
+ * device and inode were recorded at open: an open socket keeps a deleted
+ * namespace alive, and its frozen table must not be reported as live. */
+int ctscope_netns_check(const char *spec, uint64_t dev, uint64_t ino, struct ctscope_error *err);
 
 /* ---- sysctls ---- */
 
@@ -179,5 +183,88 @@ void ctscope_hints_compute(struct ctscope_snapshot *snap, const struct ctscope_s
 /* ---- misc ---- */
 uint64_t ctscope_now_ms(void);
 double ctscope_monotonic_ms(void);
+
+/* ---- mirror: the live entries event mode follows (mirror.c) ---- */
+
+/* Expiry of an entry without a timeout (an offloaded flow): never. */
+#define CTSCOPE_MIRROR_NEVER 0xffffffffu
+
+struct ctscope_mirror;
+
+/* The mirror keeps *sum current (and sets sum->count_timeouts false: its
+ * wheel gives the bands). Times are ctscope_mirror_clock() seconds. */
+struct ctscope_mirror *ctscope_mirror_new(struct ctscope_summary *sum, uint32_t now);
+void ctscope_mirror_free(struct ctscope_mirror *m);
+/* Forgets every entry and resets the summary; keeps the memory. */
+void ctscope_mirror_clear(struct ctscope_mirror *m, uint32_t now);
+/* Adds e, or replaces what was counted for its tuple and zone (a TCP
+ * entry without a state keeps the one it had). Returns 1 added, 0
+ * replaced, -1 out of memory: the mirror must then be cleared. */
+int ctscope_mirror_upsert(struct ctscope_mirror *m, const struct ctscope_entry *e, uint32_t now);
+/* Removes what was counted for e's tuple and zone: 1, or 0 if unknown. */
+int ctscope_mirror_remove(struct ctscope_mirror *m, const struct ctscope_entry *e);
+/* Moves the clock to now. Every entry whose expiry passed is rescheduled
+ * a second later and handed to due (which must not change the mirror)
+ * so the caller can ask the kernel. Returns how many, SIZE_MAX when due
+ * failed. */
+size_t ctscope_mirror_advance(struct ctscope_mirror *m, uint32_t now, ctscope_entry_cb due, void *data);
+/* Remaining-timeout bands at the mirror's clock. */
+void ctscope_mirror_timeouts(const struct ctscope_mirror *m, uint64_t bands[CTSCOPE_TIMEOUT_BAND_COUNT]);
+size_t ctscope_mirror_count(const struct ctscope_mirror *m);
+/* Bytes held; *fixed gets the part that does not grow with entries. */
+size_t ctscope_mirror_bytes(const struct ctscope_mirror *m, size_t *fixed);
+uint32_t ctscope_mirror_clock(void);
+
+/* ---- events: the conntrack event stream of a namespace (events.c) ---- */
+
+struct ctscope_events;
+
+/* destroy: an IPCTNL_MSG_CT_DELETE; else a NEW or UPDATE (same format). */
+typedef int (*ctscope_event_cb)(const struct ctscope_entry *e, bool destroy, void *data);
+
+/* Subscribes to NEW, UPDATE and DESTROY inside the namespace, and opens a
+ * second socket there for questions. Fails when the namespace has events
+ * switched off (net.netfilter.nf_conntrack_events = 0). */
+struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct ctscope_error *err);
+void ctscope_events_close(struct ctscope_events *ev);
+/* Reads every pending event without blocking, cb for each; *received
+ * counts datagrams. Returns 0 when drained, 1 on an overrun (events were
+ * lost: resubscribe, then resync), -1 on error. */
+int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, uint64_t *received,
+                         struct ctscope_error *err);
+/* After an overrun: a fresh subscription (empty queue, doubled buffer up
+ * to a bound) replaces the old one. */
+int ctscope_events_resubscribe(struct ctscope_events *ev, int ns_fd, const char *spec, struct ctscope_error *err);
+/* Events the kernel dropped for us since open (sk_drops via SO_MEMINFO). */
+uint64_t ctscope_events_lost(const struct ctscope_events *ev);
+/* net.netfilter.nf_conntrack_events of the namespace at open, -1 unknown. */
+int ctscope_events_sysctl(const struct ctscope_events *ev);
+/* The event socket's buffer as the kernel reports it (doubled). */
+size_t ctscope_events_rcvbuf(const struct ctscope_events *ev, bool *forced);
+
+struct ctscope_query_cbs {
+	int (*found)(const struct ctscope_entry *e, void *data); /* the kernel's current entry */
+	int (*gone)(const struct ctscope_entry *key, void *data); /* no such entry (ENOENT) */
+	void *data;
+};
+/* Asks the kernel (IPCTNL_MSG_CT_GET by original tuple and zone) about each
+ * key, in batches; *answered counts answers. An unanswered key is simply
+ * not reported. Returns 0, or -1 with err filled. */
+int ctscope_events_query(struct ctscope_events *ev, const struct ctscope_entry *keys, size_t n,
+                         const struct ctscope_query_cbs *cbs, size_t *answered, struct ctscope_error *err);
+
+/* ---- event mode: one read from the mirror (eventmode.c) ---- */
+
+struct ctscope_eventmode;
+
+/* Subscribes to the namespace's events (ns_fd is duplicated and kept for
+ * resubscribing) and keeps *sum current from them. The first read dumps. */
+struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
+                                                struct ctscope_error *err);
+void ctscope_eventmode_free(struct ctscope_eventmode *em);
+/* Everything a read reports: the O(1) stats (through src), the breakdown
+ * and top lists from the mirror, and the collector's event counters. */
+int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *src, unsigned top_n,
+                           struct ctscope_snapshot *snap, struct ctscope_error *err);
 
 #endif

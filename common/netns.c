@@ -95,10 +95,14 @@ int ctscope_netns_open(const char *spec, struct ctscope_error *err)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		ctscope_error_set(err, e,
-		                  e == ENOENT ? "list the namespaces with 'ip netns list'"
-		                              : (e == EACCES || e == EPERM ? "needs root to open another namespace" : NULL),
-		                  "cannot open network namespace '%s' (%s)", spec, path);
+		const char *advice = NULL;
+		if (e == ENOENT)
+			advice = "list the namespaces with 'ip netns list'";
+		else if ((e == EACCES || e == EPERM) && geteuid() != 0)
+			advice = "needs root to open another process's namespace";
+		else if (e == EACCES || e == EPERM)
+			advice = "refused even to root: a security module or a foreign PID namespace guards it";
+		ctscope_error_set(err, e, advice, "cannot open network namespace '%s' (%s)", spec, path);
 		return -1;
 	}
 	return fd;
@@ -145,6 +149,23 @@ int ctscope_netns_leave(int saved, struct ctscope_error *err)
 	close(saved);
 	if (rc < 0) {
 		ctscope_error_set(err, e, NULL, "cannot return to the original network namespace");
+		return -1;
+	}
+	return 0;
+}
+
+int ctscope_netns_check(const char *spec, uint64_t dev, uint64_t ino, struct ctscope_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!spec)
+		return 0; /* our own namespace cannot go away under us */
+	if (spec_path(spec, path, sizeof(path), err) < 0)
+		return -1;
+	if (stat(path, &st) < 0 || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino) {
+		ctscope_error_set(err, ENOENT, "it is read again once it is back",
+		                  "network namespace '%s' is gone (%s was deleted, or now names another namespace)", spec,
+		                  path);
 		return -1;
 	}
 	return 0;

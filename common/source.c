@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct ctscope_source {
 	uint32_t portid;
 	uint32_t seq;
 	char *spec; /* for messages */
+	uint64_t ns_dev, ns_ino; /* the namespace opened, to notice it going */
 	struct ctscope_sysctls sysctls;
 	uint8_t *buf;
 };
@@ -43,6 +45,13 @@ struct ctscope_source *ctscope_source_open(int ns_fd, const char *spec, struct c
 	}
 	for (int i = 0; i < CTSCOPE_SYSCTL_COUNT; i++)
 		src->sysctls.fd[i] = -1;
+	struct stat st;
+	if (fstat(ns_fd, &st) < 0) {
+		ctscope_error_set(err, errno, NULL, "cannot inspect network namespace '%s'", spec ? spec : "(own)");
+		goto fail;
+	}
+	src->ns_dev = (uint64_t)st.st_dev;
+	src->ns_ino = (uint64_t)st.st_ino;
 	if (ctscope_netns_enter(ns_fd, spec, &saved, err) < 0)
 		goto fail;
 	/* The socket belongs to the namespace it is created in, for life. */
@@ -327,6 +336,9 @@ static int expect_cb(const struct nlmsghdr *nlh, void *data)
 int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err)
 {
 	struct stats_ctx ctx = { { "read the conntrack counters", global_stats_cb, NULL, err, false }, snap, false, 0 };
+
+	if (ctscope_netns_check(src->spec, src->ns_dev, src->ns_ino, err) < 0)
+		return -1;
 
 	if (send_request(src, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, err, ctx.run.what) < 0 ||
 	    receive_all(src, &ctx.run) < 0)
