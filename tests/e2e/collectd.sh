@@ -95,7 +95,7 @@ rrd_last() { rrdtool lastupdate "$rrd" 2>/dev/null | awk -F': ' 'NF == 2 { v = $
 cd_wait 20 "RRD file $rrd" 'test -f "$rrd"'
 cd_wait 10 "value in $rrd" 'test -n "$(rrd_last)"'
 got=$(rrd_last)
-awk -v a="$got" -v b="$count" 'BEGIN { exit !(a + 0 == b + 0) }' ||
+cd_same "$got" "$count" ||
 	ct_fail "$rrd holds $got, conntrack -C in $CT_NS says $count"
 ct_log "rrd: $rrd last value $got = conntrack -C $count"
 ls "$W/rrd/$CD_HOST/ctscope-$CT_NS-top_destination/conntrack-tcp-192_0_2_80-8443.rrd" >/dev/null ||
@@ -106,12 +106,11 @@ wsp=$W/carbon/storage/whisper/$CD_HOST
 wsp_last() {
 	whisper-fetch --from=$(($(date +%s) - 300)) "$1" 2>/dev/null | awk '$2 != "None" { v = $2 } END { print v }'
 }
-same() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 == b + 0 && a != "") }'; }
 check_series() { # FILE WANT NAME
 	local f=$wsp/$1.wsp
 	want=$2
 	cd_wait 20 "Graphite series $1" 'test -f "$f"'
-	cd_wait 10 "value $2 in Graphite series $1" 'same "$(wsp_last "$f")" "$want"'
+	cd_wait 10 "value $2 in Graphite series $1" 'cd_same "$(wsp_last "$f")" "$want"'
 	ct_log "graphite: $CD_HOST.$(echo "$1" | tr / .) = $(wsp_last "$f")"
 }
 check_series "ctscope-$CT_NS-tcp_state/conntrack-established" "$established"
@@ -145,6 +144,6 @@ ip netns exec "$CT_NS" "${CD_ENV[@]}" collectd -T -C "$W/example.conf" >>"$W/exa
 csv=$(ls "$W/csv/$CD_HOST/ctscope/"conntrack-2* 2>/dev/null | head -n 1)
 [ -n "$csv" ] || { cd_show_logs; ct_fail "collectd -T with the example config wrote no ctscope/conntrack values"; }
 got=$(tail -n 1 "$csv" | cut -d, -f2)
-same "$got" "$count" || ct_fail "example config: ctscope/conntrack = $got, conntrack -C = $count"
+cd_same "$got" "$count" || ct_fail "example config: ctscope/conntrack = $got, conntrack -C = $count"
 ct_log "example config: collectd -t accepts it; -T in the namespace gives ctscope/conntrack = $got"
 echo "PASS"

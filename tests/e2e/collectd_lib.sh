@@ -37,10 +37,11 @@ cd_sanitized() { ldd "$CD_SO" | grep -q 'libasan\|libubsan'; }
 # cd_collectd ARGS...: collectd, with the sanitizer runtimes if needed.
 cd_collectd() { "${CD_ENV[@]}" collectd "$@"; }
 
-# cd_workdir NAME: sets W to a fresh directory, removed when the test ends.
+# cd_workdir NAME: sets W to a fresh directory, removed when the test ends
+# (kept with CD_KEEP=1, to read the logs and files after a failure).
 cd_workdir() {
 	W=$(mktemp -d "/tmp/ctscope-t-$1.XXXXXX") || ct_fail "cannot make a work directory in /tmp"
-	ct_on_exit "rm -rf '$W'"
+	[ -n "${CD_KEEP:-}" ] || ct_on_exit "rm -rf '$W'"
 }
 
 # cd_plugindir PLUGIN...: copies ctscope.so and the named stock plugins into
@@ -145,3 +146,6 @@ proto=udp src=10.1.0.3 dst=203.0.113.1 sport=5353 dport=53 timeout=7200 count=60
 proto=tcp src=2001:db8::1 dst=2001:db8::bc sport=2000 dport=5228 state=established timeout=7200 flags=assured,seen_reply count=300 vary=sport
 EOF
 }
+
+# cd_same A B: A and B are the same number (collectd writes 3800.000000).
+cd_same() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 == b + 0) }'; }
