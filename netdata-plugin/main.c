@@ -22,6 +22,7 @@ struct ns {
 	struct nd_state state;
 	bool failing; /* reported on stderr, not yet recovered */
 	int first_errno;
+	char first_error[sizeof(((struct ctscope_error *)0)->message)];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -93,12 +94,16 @@ static bool read_one(struct ns *n, const struct ctscope_config *cfg, bool first_
 	if (n->collector)
 		rc = ctscope_collector_read(n->collector, &snap, &err);
 	if (rc != 0) {
-		if (first_tick)
+		const char *why = err.message[0] ? err.message : "read failed without a reason (a ctscope bug)";
+		/* On the first tick main() says what happens next, once it knows
+		 * whether any namespace worked. */
+		if (first_tick) {
 			n->first_errno = err.code ? err.code : EIO;
-		if (!n->failing)
-			fprintf(stderr, PROG ": namespace %s: %s; will retry every %u s\n", ns_name(n),
-			        err.message[0] ? err.message : "read failed without a reason (a ctscope bug)",
+			snprintf(n->first_error, sizeof(n->first_error), "%s", why);
+		} else if (!n->failing) {
+			fprintf(stderr, PROG ": namespace %s: %s; will retry every %u s\n", ns_name(n), why,
 			        n->state.update_every);
+		}
 		n->failing = true;
 		/* A fresh socket next time: after an error the old one may be
 		 * out of step with the kernel. */
@@ -125,6 +130,19 @@ static bool hopeless(const struct ns *v, size_t n)
 		if (v[i].first_errno == 0 || v[i].first_errno == ENOENT)
 			return false;
 	return true;
+}
+
+static void report_first_tick(const struct ns *v, size_t n, bool give_up, unsigned update_every)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].first_errno)
+			continue;
+		if (give_up)
+			fprintf(stderr, PROG ": namespace %s: %s\n", ns_name(&v[i]), v[i].first_error);
+		else
+			fprintf(stderr, PROG ": namespace %s: %s; will retry every %u s\n", ns_name(&v[i]),
+			        v[i].first_error, update_every);
+	}
 }
 
 static int setup(const struct nd_options *o, struct ns *v, size_t n)
@@ -189,7 +207,10 @@ int main(int argc, char *argv[])
 		bool any = false;
 		for (size_t i = 0; i < n && !stop_requested; i++)
 			any |= read_one(&v[i], &cfg, first_tick);
-		if (first_tick && !any && hopeless(v, n)) {
+		bool give_up = first_tick && !any && hopeless(v, n);
+		if (first_tick)
+			report_first_tick(v, n, give_up, o.update_every);
+		if (give_up) {
 			fprintf(stderr,
 			        PROG ": no namespace could be read (reasons above); disabling. "
 			        "Give the plugin its capabilities (setcap cap_net_admin,cap_sys_admin+ep %s, "

@@ -1,0 +1,111 @@
+#!/bin/bash
+# The real netdata (Debian netdata-core 1.37) runs the built ctscope.plugin,
+# setcap'd in its plugins.d as `make install` does, as user netdata, with
+# `command options = --netns NS`, NS a namespace this test filled: 2,500 of
+# ~3,400 entries to one destination. Through netdata's HTTP API the test
+# checks that ctscope_NS.entries equals conntrack -C, that top_destinations
+# has the hot destination (and an IPv6 one, spelled [addr]:port), that the
+# ctscope alarms are attached to the ctscope charts, that the one-destination
+# alarm is raised and the fill alarm is not; then that netdata's stop ends
+# the plugin (no process left, no zombie) with no error spam in error.log.
+source "$CTSCOPE_SRC/tests/lib.sh"
+source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh"
+ct_need_root
+nd_require
+nd_workdir netdata
+started=$(date +%s)
+
+ct_netns nd
+"$CTINJECT" --netns "$CT_NS" -q <<'EOF' || ct_fail "ctinject could not fill namespace $CT_NS"
+proto=tcp src=10.1.0.1 dst=192.0.2.80 sport=1024 dport=8443 state=established timeout=7200 flags=assured,seen_reply count=2500 vary=sport
+proto=tcp src=10.1.0.2 dst=198.51.100.1 sport=40000 dport=80 state=time_wait timeout=7200 flags=assured,seen_reply count=400 vary=dst
+proto=udp src=10.1.0.3 dst=203.0.113.1 sport=5353 dport=53 timeout=7200 count=200 vary=dst
+proto=tcp src=2001:db8::1 dst=2001:db8::bc sport=2000 dport=5228 state=established timeout=7200 flags=assured,seen_reply count=300 vary=sport
+EOF
+count=$(ct_count "$CT_NS")
+[ "$count" -eq 3400 ] || ct_fail "namespace $CT_NS holds $count entries after injecting 3,400"
+ct_log "namespace $CT_NS: $count entries, 2,500 to tcp 192.0.2.80:8443, 300 to tcp [2001:db8::bc]:5228"
+
+nd_install_plugin
+nd_conf "$(nd_free_port)" "--netns $CT_NS --top 5"
+nd_start
+ct_log "netdata $(netdata -V 2>&1 | head -n 1) answers on 127.0.0.1:$ND_PORT"
+
+type=ctscope_$CT_NS # the name is already a safe label
+nd_wait 20 "chart $type.entries in netdata" 'nd_api "/api/v1/chart?chart=$type.entries" >/dev/null'
+run_as=$(ps -o user= -p "$(nd_plugin_pids | head -n 1)" 2>/dev/null)
+[ "$run_as" = netdata ] || ct_fail "the plugin runs as '$run_as', not as user netdata"
+
+# ---- the numbers ----------------------------------------------------------
+nd_wait 10 "entries = $count in $type.entries" '[ "$(nd_last_value "$type.entries" entries)" = "$count" ]'
+ct_log "$type.entries: entries = $(nd_last_value "$type.entries" entries), conntrack -C = $count"
+
+dims() {
+	nd_api "/api/v1/chart?chart=$type.top_destinations" |
+		python3 -c 'import json, sys; [print(k, v["name"]) for k, v in json.load(sys.stdin)["dimensions"].items()]'
+}
+nd_wait 10 "hot destination in $type.top_destinations" 'dims | grep -x "tcp_192_0_2_80_8443 tcp 192.0.2.80:8443" >/dev/null'
+dims | grep -x "tcp_2001_db8__bc_5228 tcp \[2001:db8::bc\]:5228" >/dev/null ||
+	ct_fail "no IPv6 destination dimension named 'tcp [2001:db8::bc]:5228': $(dims | tr '\n' ';')"
+hot=$(nd_last_value "$type.top_destinations" tcp_192_0_2_80_8443)
+[ "$hot" = 2500 ] || ct_fail "top_destinations says $hot entries to tcp 192.0.2.80:8443, injected 2500"
+ct_log "$type.top_destinations: $(dims | wc -l) dimensions, tcp 192.0.2.80:8443 = $hot"
+state=$(nd_last_value "$type.tcp_states" established)
+[ "$state" = 2800 ] || ct_fail "tcp_states says $state established, injected 2,800"
+
+# A new destination enters the top 5: it gets a dimension, the one it
+# pushed out is made obsolete, which netdata leaves out of the chart's
+# dimension list, so the chart keeps 5.
+before=$(dims | cut -d' ' -f1 | sort)
+"$CTINJECT" --netns "$CT_NS" -q <<<'proto=tcp src=10.1.0.9 dst=192.0.2.90 sport=3000 dport=9000 state=established timeout=7200 flags=assured,seen_reply count=100 vary=sport' ||
+	ct_fail "ctinject could not add the new destination"
+count=$((count + 100))
+nd_wait 10 "dimension for the new destination tcp 192.0.2.90:9000" 'dims | grep -x "tcp_192_0_2_90_9000 tcp 192.0.2.90:9000" >/dev/null'
+nd_wait 5 "5 live dimensions in top_destinations" '[ "$(dims | wc -l)" -eq 5 ]'
+gone=$(comm -23 <(echo "$before") <(dims | cut -d' ' -f1 | sort))
+[ "$(echo "$gone" | wc -w)" -eq 1 ] || ct_fail "expected one destination to leave the top 5, left: '$gone'"
+ct_log "churn: tcp 192.0.2.90:9000 entered the top 5, $gone left it (obsolete)"
+
+# ---- alarms ---------------------------------------------------------------
+# netdata links templates to a new chart about 10 s after it appears, and an
+# alarm stays UNINITIALIZED until its lookup window has data.
+alarm_status() { # CHART ALARM: the alarm's status, "" when not attached
+	nd_api "/api/v1/alarms?all" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["alarms"].get(sys.argv[1] + "." + sys.argv[2])
+print(a["status"] if a else "")' "$1" "$2"
+}
+for pair in fill:ctscope_conntrack_fill stats:ctscope_conntrack_insert_failed stats:ctscope_conntrack_drop \
+	top_share:ctscope_conntrack_top_destination; do
+	chart=$type.${pair%%:*} alarm=${pair#*:}
+	nd_wait 30 "alarm $alarm on $chart" '[ -n "$(alarm_status "$chart" "$alarm")" ]'
+done
+ct_log "alarms attached: $(nd_api "/api/v1/alarms?all" | python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin)["alarms"])))')"
+nd_wait 50 "WARNING or CRITICAL from ctscope_conntrack_top_destination (2,500 of 3,400 entries to one destination)" \
+	'case $(alarm_status "$type.top_share" ctscope_conntrack_top_destination) in WARNING | CRITICAL) true ;; *) false ;; esac'
+ct_log "$type.top_share.ctscope_conntrack_top_destination: $(alarm_status "$type.top_share" ctscope_conntrack_top_destination)"
+fill=$(alarm_status "$type.fill" ctscope_conntrack_fill)
+[ "$fill" = CLEAR ] || ct_fail "ctscope_conntrack_fill is '$fill' on a table at $(nd_last_value "$type.fill" used) %"
+for a in insert_failed drop; do
+	s=$(alarm_status "$type.stats" ctscope_conntrack_$a)
+	case $s in CLEAR | UNINITIALIZED) ;; *) ct_fail "ctscope_conntrack_$a is '$s' in a quiet namespace" ;; esac
+done
+
+# ---- shutdown -------------------------------------------------------------
+pids=$(nd_plugin_pids)
+[ "$(echo "$pids" | wc -w)" -eq 1 ] || ct_fail "expected one plugin process, found: $pids"
+nd_stop
+for ((i = 0; i < 20; i++)); do
+	[ -d "/proc/$pids" ] || break
+	sleep 0.1
+done
+if [ -d "/proc/$pids" ]; then
+	ct_fail "the plugin (pid $pids) is still there after netdata stopped: $(grep State "/proc/$pids/status")"
+fi
+errors=$(grep -c 'ctscope\.plugin:' "$W/log/error.log")
+[ "$errors" -eq 0 ] || { nd_show_logs; ct_fail "the plugin wrote $errors lines to error.log on a healthy namespace"; }
+if grep -E 'PLUGINSD\[ctscope\].*(Disabling|disabled|exited with error)' "$W/log/error.log"; then
+	ct_fail "netdata disabled the plugin or saw it fail"
+fi
+ct_log "netdata stopped; plugin pid $pids gone; error.log has no ctscope.plugin lines ($(($(date +%s) - started)) s)"
+echo "PASS"
