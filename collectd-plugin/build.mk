@@ -7,7 +7,7 @@
 # lets the unit tests (tests/unit/test_collectd_*.c) run without a daemon.
 CD_DIR := collectd-plugin
 CD_SO := $(BUILD)/$(CD_DIR)/ctscope.so
-CD_OBJ := $(addprefix $(BUILD)/$(CD_DIR)/,ctscope.o options.o mapping.o destkey.o nsid.o)
+CD_OBJ := $(addprefix $(BUILD)/$(CD_DIR)/,ctscope.o options.o mapping.o destkey.o)
 CD_PLUGINDIR ?= /usr/lib/collectd
 CD_CONFDIR ?= /etc/collectd/collectd.conf.d
 ALL += $(CD_SO)

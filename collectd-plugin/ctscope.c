@@ -20,7 +20,6 @@
 
 #include "ctscope.h"
 #include "mapping.h"
-#include "nsid.h"
 #include "options.h"
 
 _Static_assert(CTSCOPE_CD_NAME_LEN == DATA_MAX_NAME_LEN, "mapping.h's name length must be collectd's");
@@ -37,8 +36,6 @@ struct reader {
 	struct ctscope_config core;
 	unsigned breakdowns;
 	struct ctscope_collector *collector; /* NULL until opened, and after a failure */
-	struct ctscope_cd_nsid nsid; /* of the namespace the collector reads */
-	bool nsid_known;
 	struct ctscope_snapshot snap;
 	char last_error[sizeof(((struct ctscope_error *)0)->message)]; /* "" while readable */
 	unsigned failed_reads;
@@ -92,44 +89,16 @@ static void read_failed(struct reader *r, const char *why)
 	      r->what, why);
 }
 
-/* Drops the collector when its spec now names another namespace, or none:
- * its socket would keep the old one alive and read it forever (nsid.h). */
-static void follow_namespace(struct reader *r)
-{
-	struct ctscope_cd_nsid now;
-	if (!r->spec || !r->collector)
-		return;
-	if (ctscope_cd_nsid_get(r->spec, &now) == 0) {
-		if (!r->nsid_known) {
-			r->nsid = now;
-			r->nsid_known = true;
-		}
-		if (ctscope_cd_nsid_same(&now, &r->nsid))
-			return;
-	}
-	NOTICE("ctscope plugin: %s was deleted or replaced since it was opened; reopening it", r->what);
-	ctscope_collector_free(r->collector);
-	r->collector = NULL;
-}
-
-static void open_collector(struct reader *r, struct ctscope_error *err)
-{
-	/* Identity first: if the namespace is replaced in between, the next
-	 * read sees the change, instead of trusting a stale open. */
-	r->nsid_known = r->spec && ctscope_cd_nsid_get(r->spec, &r->nsid) == 0;
-	r->collector = ctscope_collector_new(&r->core, r->spec, err);
-}
-
 static int ctscope_read(user_data_t *ud)
 {
 	struct reader *r = ud->data;
 	struct ctscope_error err = { 0 };
 
-	follow_namespace(r);
 	if (!r->collector)
-		open_collector(r, &err);
+		r->collector = ctscope_collector_new(&r->core, r->spec, &err);
 	if (!r->collector || ctscope_collector_read(r->collector, &r->snap, &err) != 0) {
-		/* Start over from the namespace the spec names next time. */
+		/* Start over next time: if the namespace was deleted and made
+		 * again (the core reports it gone), the new one is opened. */
 		if (r->collector)
 			ctscope_collector_free(r->collector);
 		r->collector = NULL;
