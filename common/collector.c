@@ -14,6 +14,7 @@ struct ctscope_collector {
 	char label[64];
 	struct ctscope_source *src;
 	struct ctscope_summary summary;
+	struct ctscope_eventmode *events; /* events mode only */
 	/* the previous read's kernel counters, for "rising" hints */
 	struct ctscope_snapshot prev;
 	bool has_prev;
@@ -24,10 +25,6 @@ struct ctscope_collector *ctscope_collector_new(const struct ctscope_config *cfg
 {
 	if (cfg->top_n < 1 || cfg->top_n > CTSCOPE_TOP_MAX) {
 		ctscope_error_set(err, EINVAL, NULL, "top list length %u is out of range 1..%d", cfg->top_n, CTSCOPE_TOP_MAX);
-		return NULL;
-	}
-	if (cfg->mode == CTSCOPE_MODE_EVENTS) {
-		ctscope_error_set(err, ENOTSUP, "use --mode dump for now", "event mode is not built yet");
 		return NULL;
 	}
 	struct ctscope_collector *c = calloc(1, sizeof(*c));
@@ -42,8 +39,10 @@ struct ctscope_collector *ctscope_collector_new(const struct ctscope_config *cfg
 	if (ns_fd < 0)
 		goto fail;
 	c->src = ctscope_source_open(ns_fd, netns, err);
+	if (c->src && cfg->mode == CTSCOPE_MODE_EVENTS)
+		c->events = ctscope_eventmode_new(ns_fd, netns, &c->summary, err);
 	close(ns_fd);
-	if (!c->src)
+	if (!c->src || (cfg->mode == CTSCOPE_MODE_EVENTS && !c->events))
 		goto fail;
 	return c;
 fail:
@@ -55,6 +54,7 @@ void ctscope_collector_free(struct ctscope_collector *c)
 {
 	if (!c)
 		return;
+	ctscope_eventmode_free(c->events);
 	ctscope_source_close(c->src);
 	ctscope_summary_free(&c->summary);
 	free(c->spec);
@@ -77,7 +77,12 @@ int ctscope_collector_read(struct ctscope_collector *c, struct ctscope_snapshot 
 		ctscope_error_set(err, ENOMEM, NULL, "cannot fill a snapshot");
 		return -1;
 	}
-	if (ctscope_source_read_stats(c->src, snap, err) < 0)
+	if (c->cfg.mode == CTSCOPE_MODE_EVENTS) {
+		/* reads the stats itself: its check against the kernel's count
+		 * needs them between two drains */
+		if (ctscope_eventmode_read(c->events, c->src, c->cfg.top_n, snap, err) < 0)
+			goto fail;
+	} else if (ctscope_source_read_stats(c->src, snap, err) < 0)
 		goto fail;
 
 	if (c->cfg.mode == CTSCOPE_MODE_DUMP) {

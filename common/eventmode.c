@@ -1,0 +1,256 @@
+/* eventmode.c — one read in events mode: bring the mirror up to date from
+ * the event stream, check it against the kernel, and report from it.
+ *
+ * Start-up and resync, in this order, lose nothing: the event socket is
+ * subscribed (at open, or afresh after an overrun) before the dump starts,
+ * so every change the dump may have missed is queued; the events drained
+ * after the dump are applied on top of it. Applying them is idempotent per
+ * tuple (NEW/UPDATE replace, DESTROY removes, DESTROY of an unknown tuple
+ * is ignored), so an entry created, destroyed or changed while the dump
+ * ran ends as the last event left it.
+ *
+ * Three ways the mirror can go wrong, and what answers each:
+ *  - the kernel dropped events (ENOBUFS): resubscribe, resync;
+ *  - entries that send no events at all: with nf_conntrack_events = 2 (the
+ *    default) an entry created while nobody listened has no event cache,
+ *    so its DESTROY never comes (measured: `conntrack -D` of such an entry
+ *    is silent). Each read compares the mirror with the kernel's own count
+ *    (O(1)): after draining, mirror <= kernel count + entries added since
+ *    the count was read must hold (the kernel counts expired-but-unreaped
+ *    entries too, never fewer than the live ones); more means the mirror
+ *    holds entries the kernel does not, and it is rebuilt;
+ *  - timeouts: the kernel refreshes a timeout on every packet without an
+ *    event, and reports expiry late (its GC). An entry whose timeout ran
+ *    out in the mirror is asked about (IPCTNL_MSG_CT_GET by tuple, which
+ *    also makes the kernel reap it if it is dead): gone -> removed, alive
+ *    -> its new timeout. Staleness: an entry whose last event sat queued
+ *    for at most one interval expires here at most that interval + 1 s
+ *    after the kernel's timeout, and the read after that removes it, so a
+ *    dead entry is counted for at most 2 intervals + 1 s.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Asking about each due entry costs a round trip per 64; past this share
+ * of the table a dump is cheaper than the questions. */
+#define DUE_RESYNC_MIN 20000
+#define DUE_RESYNC_SHARE 4 /* 1/4 of the mirror */
+/* Resync attempts within one read while events keep overrunning. */
+#define RESYNC_TRIES 3
+
+struct ctscope_eventmode {
+	int ns_fd;
+	char *spec;
+	struct ctscope_events *events;
+	struct ctscope_mirror *mirror;
+	struct ctscope_summary *sum;
+	bool synced;       /* the first dump is done */
+	uint64_t dumps;
+	bool need_resync;
+	uint32_t now;      /* mirror clock of this read */
+	uint64_t events_applied, resyncs;
+	/* per read */
+	uint64_t scanned, added;
+	/* due entries collected by the wheel, asked about after it */
+	struct ctscope_entry *due;
+	size_t n_due, due_cap;
+};
+
+struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
+                                                struct ctscope_error *err)
+{
+	struct ctscope_eventmode *em = calloc(1, sizeof(*em));
+	if (!em || (spec && !(em->spec = strdup(spec)))) {
+		ctscope_error_set(err, ENOMEM, NULL, "cannot set up event mode");
+		free(em);
+		return NULL;
+	}
+	/* kept: an overrun resubscribes inside the namespace again */
+	em->ns_fd = dup(ns_fd);
+	if (em->ns_fd < 0) {
+		ctscope_error_set(err, errno, NULL, "cannot keep the namespace open for event mode");
+		goto fail;
+	}
+	em->sum = sum;
+	em->now = ctscope_mirror_clock();
+	if (!(em->mirror = ctscope_mirror_new(sum, em->now))) {
+		ctscope_error_set(err, ENOMEM, NULL, "cannot set up the event mirror");
+		goto fail;
+	}
+	if (!(em->events = ctscope_events_open(em->ns_fd, spec, err)))
+		goto fail;
+	em->need_resync = true; /* the first read dumps, after the subscription */
+	return em;
+fail:
+	ctscope_eventmode_free(em);
+	return NULL;
+}
+
+void ctscope_eventmode_free(struct ctscope_eventmode *em)
+{
+	if (!em)
+		return;
+	ctscope_events_close(em->events);
+	ctscope_mirror_free(em->mirror);
+	if (em->ns_fd >= 0)
+		close(em->ns_fd);
+	free(em->due);
+	free(em->spec);
+	free(em);
+}
+
+static int apply_event(const struct ctscope_entry *e, bool destroy, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	em->events_applied++;
+	if (destroy) {
+		ctscope_mirror_remove(em->mirror, e);
+		return 0;
+	}
+	int rc = ctscope_mirror_upsert(em->mirror, e, em->now);
+	if (rc < 0)
+		return -1;
+	em->added += (uint64_t)rc;
+	return 0;
+}
+
+static int add_dumped(const struct ctscope_entry *e, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	return ctscope_mirror_upsert(em->mirror, e, em->now) < 0 ? -1 : 0;
+}
+
+/* Drains the stream; returns 1 on an overrun, -1 on error (which also
+ * schedules a rebuild, since an event may be half applied). */
+static int drain(struct ctscope_eventmode *em, struct ctscope_error *err)
+{
+	int rc = ctscope_events_drain(em->events, apply_event, em, &em->scanned, err);
+	if (rc < 0)
+		em->need_resync = true;
+	return rc;
+}
+
+static int resync(struct ctscope_eventmode *em, struct ctscope_source *src, bool overrun, struct ctscope_error *err)
+{
+	if (overrun && ctscope_events_resubscribe(em->events, em->ns_fd, em->spec, err) < 0)
+		return -1;
+	ctscope_mirror_clear(em->mirror, em->now);
+	em->need_resync = true; /* until the dump completes */
+	if (ctscope_source_dump(src, add_dumped, em, &em->scanned, err) < 0)
+		return -1;
+	em->need_resync = false;
+	em->dumps++;
+	if (em->synced)
+		em->resyncs++;
+	em->synced = true;
+	return 0;
+}
+
+/* Drain, and rebuild as long as the drain says events were lost. */
+static int catch_up(struct ctscope_eventmode *em, struct ctscope_source *src, struct ctscope_error *err)
+{
+	int rc = drain(em, err);
+	if (rc < 0)
+		return -1;
+	for (int i = 0; (rc == 1 || em->need_resync) && i < RESYNC_TRIES; i++) {
+		if (resync(em, src, rc == 1, err) < 0)
+			return -1;
+		if ((rc = drain(em, err)) < 0)
+			return -1;
+	}
+	if (rc == 1)
+		em->need_resync = true; /* still overrunning: the next read tries again */
+	return 0;
+}
+
+static int note_due(const struct ctscope_entry *e, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	if (em->n_due == em->due_cap) {
+		size_t cap = em->due_cap ? em->due_cap * 2 : 1024;
+		struct ctscope_entry *due = realloc(em->due, cap * sizeof(*due));
+		if (!due)
+			return -1;
+		em->due = due;
+		em->due_cap = cap;
+	}
+	em->due[em->n_due++] = *e;
+	return 0;
+}
+
+static int answer_found(const struct ctscope_entry *e, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	return ctscope_mirror_upsert(em->mirror, e, em->now) < 0 ? -1 : 0;
+}
+
+static int answer_gone(const struct ctscope_entry *key, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	ctscope_mirror_remove(em->mirror, key);
+	return 0;
+}
+
+/* Entries whose timeout ran out in the mirror: ask the kernel. */
+static int expire(struct ctscope_eventmode *em, struct ctscope_source *src, struct ctscope_error *err)
+{
+	em->n_due = 0;
+	size_t n = ctscope_mirror_advance(em->mirror, em->now, note_due, em);
+	if (n == SIZE_MAX) {
+		ctscope_error_set(err, ENOMEM, NULL, "cannot list the expired entries of the event mirror");
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	size_t live = ctscope_mirror_count(em->mirror);
+	if (n >= DUE_RESYNC_MIN && n >= live / DUE_RESYNC_SHARE)
+	{
+		em->need_resync = true;
+		return catch_up(em, src, err);
+	}
+	struct ctscope_query_cbs cbs = { answer_found, answer_gone, em };
+	size_t answered = 0;
+	int rc = ctscope_events_query(em->events, em->due, em->n_due, &cbs, &answered, err);
+	em->scanned += answered;
+	if (rc < 0)
+		em->need_resync = true;
+	return rc;
+}
+
+int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *src, unsigned top_n,
+                           struct ctscope_snapshot *snap, struct ctscope_error *err)
+{
+	em->now = ctscope_mirror_clock();
+	em->scanned = 0;
+	if (catch_up(em, src, err) < 0 || expire(em, src, err) < 0)
+		return -1;
+	if (ctscope_source_read_stats(src, snap, err) < 0)
+		return -1;
+	em->added = 0;
+	uint64_t dumps = em->dumps;
+	if (catch_up(em, src, err) < 0)
+		return -1;
+	/* the mirror may not hold more than the kernel counted plus what was
+	 * added since: more means entries whose DESTROY never came (a dump
+	 * since the count is newer than it, and exempt) */
+	if (em->dumps == dumps && ctscope_mirror_count(em->mirror) > snap->table.entries + em->added) {
+		em->need_resync = true;
+		if (catch_up(em, src, err) < 0)
+			return -1;
+	}
+	if (ctscope_summary_to_snapshot(em->sum, top_n, snap) < 0) {
+		ctscope_error_set(err, ENOMEM, NULL, "cannot build the top lists");
+		return -1;
+	}
+	ctscope_mirror_timeouts(em->mirror, snap->timeouts);
+	snap->collector.entries_scanned = em->scanned;
+	snap->collector.has_events = true;
+	snap->collector.events = em->events_applied;
+	snap->collector.resyncs = em->resyncs;
+	snap->collector.lost_events = ctscope_events_lost(em->events);
+	return 0;
+}
