@@ -132,6 +132,14 @@ static bool hopeless(const struct ns *v, size_t n)
 	return true;
 }
 
+static bool permission_denied(const struct ns *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].first_errno == EPERM || v[i].first_errno == EACCES)
+			return true;
+	return false;
+}
+
 static void report_first_tick(const struct ns *v, size_t n, bool give_up, unsigned update_every)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -211,11 +219,16 @@ int main(int argc, char *argv[])
 		if (first_tick)
 			report_first_tick(v, n, give_up, o.update_every);
 		if (give_up) {
-			fprintf(stderr,
-			        PROG ": no namespace could be read (reasons above); disabling. "
-			        "Give the plugin its capabilities (setcap cap_net_admin,cap_sys_admin+ep %s, "
-			        "see README) and restart netdata\n",
-			        argv[0]);
+			if (permission_denied(v, n))
+				fprintf(stderr,
+				        PROG ": no namespace could be read (reasons above); disabling. Give the plugin "
+				        "its capabilities (setcap cap_net_admin,cap_sys_admin+ep %s, see ctscope's "
+				        "netdata README), then restart netdata\n",
+				        argv[0]);
+			else
+				fprintf(stderr,
+				        PROG ": no namespace could be read (reasons above); disabling. Fix that, then "
+				        "restart netdata\n");
 			status = disable();
 			break;
 		}
