@@ -43,7 +43,7 @@ install-netdata: $(ND_PLUGIN)
 	install -m 0750 -o root -g $(NETDATA_GROUP) $(ND_PLUGIN) $(DESTDIR)$(NETDATA_PLUGINS_DIR)/ctscope.plugin
 	setcap cap_net_admin,cap_sys_admin+ep $(DESTDIR)$(NETDATA_PLUGINS_DIR)/ctscope.plugin
 	install -m 0644 netdata-plugin/health.d/ctscope.conf $(DESTDIR)$(NETDATA_HEALTH_DIR)/ctscope.conf
-	@echo "installed; restart netdata to load the plugin and its alarms (see netdata-plugin/README.md)"
+	@echo "installed; restart netdata to load the plugin and its alarms (see the netdata section of the README)"
 
 uninstall-netdata:
 	rm -f $(DESTDIR)$(NETDATA_PLUGINS_DIR)/ctscope.plugin $(DESTDIR)$(NETDATA_HEALTH_DIR)/ctscope.conf
