@@ -39,7 +39,7 @@ struct reader {
 	struct ctscope_snapshot snap;
 	char last_error[sizeof(((struct ctscope_error *)0)->message)]; /* "" while readable */
 	unsigned failed_reads;
-	unsigned refused; /* values collectd refused in the last read */
+	unsigned refused; /* values not dispatched in the last read */
 };
 
 static void report_config_problem(const char *message, void *ctx)
@@ -114,8 +114,9 @@ static int ctscope_read(user_data_t *ud)
 	unsigned refused = ctscope_cd_map(&r->snap, r->breakdowns, dispatch, NULL);
 	ctscope_snapshot_clear(&r->snap);
 	if (refused && refused != r->refused)
-		WARNING("ctscope plugin: %s: collectd refused %u values of this read (its messages above say why; "
-		        "a missing \"conntrack\" type means types.db is not loaded)", r->what, refused);
+		WARNING("ctscope plugin: %s: %u values of this read could not be dispatched (collectd's messages "
+		        "above say why; a missing \"conntrack\" type means types.db is not loaded)",
+		        r->what, refused);
 	r->refused = refused;
 	return 0;
 }
