@@ -6,7 +6,10 @@
 # over IPv4 and IPv6, some closed so they sit in TIME_WAIT) and sends UDP
 # datagrams that the server answers; a few connections go to 10.99.0.200:80,
 # which the client's nft DNATs to the server, so the client's table holds
-# NAT entries whose original destination is the address dialled. Then, in
+# NAT entries whose original destination is the address dialled; and a few
+# UDP datagrams get conntrack zones from the client's nft (`ct zone set 9`,
+# `ct original zone set 11`, `ct reply zone set 13`: only the first two are
+# zones of the original direction, the ones DESIGN.md counts). Then, in
 # each namespace, ctscope must agree with `conntrack -L` on every count and
 # name [10.99.0.2]:8080 as the top destination; conntrack -L itself must show
 # the traffic we made, so the check is not vacuous. Both namespaces are also
@@ -24,6 +27,9 @@ KEEP6=40   # ESTABLISHED over IPv6
 CLOSE=100  # closed by the client: TIME_WAIT
 UDP=50     # UDP request/answer pairs, one source port each
 NAT=30     # ESTABLISHED to 10.99.0.200:80, DNATed by the client to 10.99.0.2:8080
+Z9=5       # UDP to port 7000 in zone 9 (both directions)
+Z11=4      # UDP to port 7001 in zone 11 (original direction only)
+Z13=3      # UDP to port 7003 in reply zone 13 (zone 0 as DESIGN.md counts)
 
 tmp=$(mktemp -d /tmp/ctscope-traffic.XXXXXX)
 ct_on_exit "rm -rf $tmp"
@@ -38,6 +44,7 @@ ip -n "$SRV" addr add 10.99.0.2/24 dev veth1
 ip -n "$CLI" addr add fd00:99::1/64 dev veth0 nodad
 ip -n "$SRV" addr add fd00:99::2/64 dev veth1 nodad
 ip -n "$CLI" link set veth0 up
+ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="20000 59999" || ct_fail "cannot set the client's port range"
 ip -n "$SRV" link set veth1 up
 
 # A rule that uses conntrack makes the kernel track the namespace's traffic.
@@ -61,6 +68,14 @@ table ip ctscope_test_nat {
 	chain out {
 		type nat hook output priority -100; policy accept;
 		ip daddr 10.99.0.200 tcp dport 80 dnat to 10.99.0.2:8080
+	}
+}
+table inet ctscope_test_zone {
+	chain out {
+		type filter hook output priority -300; policy accept;
+		udp dport 7000 ct zone set 9
+		udp dport 7001 ct original zone set 11
+		udp dport 7003 ct reply zone set 13
 	}
 }
 NFT
@@ -92,10 +107,14 @@ def server(ready):
                 if not s.recv(100):
                     sel.unregister(s); s.close()
 
-def client(keep4, keep6, close, udp, nat, ready, done):
+def client(keep4, keep6, close, udp, nat, z9, z11, z13, ready, done):
     held = []
-    for _ in range(nat):
-        s = socket.create_connection(("10.99.0.200", 80), timeout=5); s.sendall(b"hello"); held.append(s)
+    # DNATed connections from ports outside the ephemeral range: a direct
+    # connection reusing one of their source ports would clash with their
+    # reply tuple, and the kernel would remap its port (a NAT entry too).
+    for i in range(nat):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.settimeout(5)
+        s.bind(("10.99.0.1", 61000 + i)); s.connect(("10.99.0.200", 80)); s.sendall(b"hello"); held.append(s)
     for _ in range(keep4):
         s = socket.create_connection(("10.99.0.2", 8080), timeout=5); s.sendall(b"hello"); held.append(s)
     for _ in range(keep6):
@@ -105,6 +124,9 @@ def client(keep4, keep6, close, udp, nat, ready, done):
     for _ in range(udp):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
         s.sendto(b"ping", ("10.99.0.2", 5353)); s.recvfrom(100); s.close()
+    for port, n in ((7000, z9), (7001, z11), (7003, z13)):
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"zone", ("10.99.0.2", port)); s.close()
     time.sleep(1)  # let the last FIN/ACK exchanges settle into TIME_WAIT
     open(ready, "w").close()
     end = time.time() + 60
@@ -114,7 +136,7 @@ def client(keep4, keep6, close, udp, nat, ready, done):
 if sys.argv[1] == "server":
     server(sys.argv[2])
 else:
-    client(*map(int, sys.argv[2:7]), sys.argv[7], sys.argv[8])
+    client(*map(int, sys.argv[2:10]), sys.argv[10], sys.argv[11])
 PY
 
 ip netns exec "$SRV" timeout 100 python3 "$tmp/peer.py" server "$tmp/srv.ready" &
@@ -122,13 +144,13 @@ ct_on_exit "kill $! 2>/dev/null"
 for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 [ -e "$tmp/srv.ready" ] || ct_fail "the server did not start listening in $SRV within 5 s"
 
-ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client $KEEP4 $KEEP6 $CLOSE $UDP $NAT "$tmp/cli.ready" "$tmp/cli.done" \
+ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client $KEEP4 $KEEP6 $CLOSE $UDP $NAT $Z9 $Z11 $Z13 "$tmp/cli.ready" "$tmp/cli.done" \
 	2>"$tmp/cli.err" &
 client=$!
 ct_on_exit "touch $tmp/cli.done; kill $client 2>/dev/null"
 for _ in $(seq 300); do [ -e "$tmp/cli.ready" ] || ! kill -0 $client 2>/dev/null || sleep 0.1; done
 [ -e "$tmp/cli.ready" ] || ct_fail "the client did not finish its connections within 30 s: $(cat "$tmp/cli.err")"
-ct_log "traffic made: $KEEP4+$KEEP6 open, $CLOSE closed, $UDP udp, $NAT through DNAT"
+ct_log "traffic made: $KEEP4+$KEEP6 open, $CLOSE closed, $UDP udp, $NAT through DNAT, $Z9+$Z11+$Z13 zoned udp"
 
 # check NS SIDE [JSON]: ctscope (its JSON from a call of its own, or the
 # given file holding several namespaces) vs conntrack -L in NS, then what the
@@ -146,22 +168,27 @@ check() {
 		ct_fail "truth.py could not parse conntrack -L's output for $ns"
 	python3 "$TOOLS/compare.py" "$json" "$tmp/$ns.truth" --top 5 --netns "$ns" ||
 		ct_fail "ctscope disagrees with conntrack -L in $ns (see MISMATCH lines above)"
-	python3 - "$tmp/$ns.truth" "$json" "$ns" "$side" $KEEP4 $KEEP6 $CLOSE $UDP $NAT <<'PY' || ct_fail "the table in $ns is not what the traffic should have made (see above)"
+	python3 - "$tmp/$ns.truth" "$json" "$ns" "$side" $KEEP4 $KEEP6 $CLOSE $UDP $NAT $Z9 $Z11 $Z13 <<'PY' || ct_fail "the table in $ns is not what the traffic should have made (see above)"
 import ipaddress, json, sys
 truth = json.load(open(sys.argv[1]))
 ct = [o for o in map(json.loads, open(sys.argv[2]).read().splitlines()) if o["netns"] == sys.argv[3]][0]
 side = sys.argv[4]
-keep4, keep6, close, udp, nat = map(int, sys.argv[5:10])
+keep4, keep6, close, udp, nat, z9, z11, z13 = map(int, sys.argv[5:13])
 want = {
     "tcp_states.established": keep4 + keep6 + nat,
     "tcp_states.time_wait": close,
-    "protocols.udp": udp,
+    "protocols.udp": udp + z9 + z11 + z13,
     "families.ipv6": keep6,
     # The client sees the address it dialled (before NAT); the server sees
     # plain connections to itself.
     "flags.nat": nat if side == "client" else 0,
 }
 ok = True
+zones = {"9": z9, "11": z11} if side == "client" else {}
+for what, got in (("conntrack -L", truth["zones"]), ("ctscope", ct["zones"])):
+    if got != zones:
+        print(f"FAIL: {what} shows zones {got}, the traffic made {zones}")
+        ok = False
 for name, n in want.items():
     group, key = name.split(".")
     if truth[group][key] != n:
