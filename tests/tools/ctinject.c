@@ -214,16 +214,19 @@ static int parse_addr(const char *v, uint8_t out[16], int *family)
 	return -1;
 }
 
-static int parse_flags(char *v, uint32_t *status)
+/* Leaves v intact, so an error message can quote it whole. */
+static int parse_flags(const char *v, uint32_t *status)
 {
 	*status = 0;
-	for (char *save = NULL, *w = strtok_r(v, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (strcmp(w, "assured") == 0)
+	while (*v) {
+		size_t n = strcspn(v, ",");
+		if (n == 7 && strncmp(v, "assured", n) == 0)
 			*status |= IPS_ASSURED;
-		else if (strcmp(w, "seen_reply") == 0)
+		else if (n == 10 && strncmp(v, "seen_reply", n) == 0)
 			*status |= IPS_SEEN_REPLY;
-		else if (strcmp(w, "none") != 0 && strcmp(w, "unreplied") != 0)
+		else if (!(n == 4 && strncmp(v, "none", n) == 0) && !(n == 9 && strncmp(v, "unreplied", n) == 0))
 			return -1;
+		v += n + (v[n] == ',');
 	}
 	return 0;
 }
