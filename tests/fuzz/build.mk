@@ -50,3 +50,10 @@ fuzz: fuzz-build
 	  echo $$? >$(FUZZ_DIR)/fuzz_parse.rc; } | tee $(FUZZ_DIR)/fuzz_parse.log | grep -E 'DONE|INITED|NEW_FUNC|ERROR|SUMMARY|stat::|==[0-9]+==|invariant' ; \
 	  rc=$$(cat $(FUZZ_DIR)/fuzz_parse.rc); \
 	  if [ "$$rc" -ne 0 ]; then echo "fuzz_parse: FINDING (exit $$rc), input in $(FUZZ_DIR)/findings/"; exit 1; fi
+
+# The soak (tests/soak/soak.sh): a few minutes of churn under ctscope in
+# dump and event mode; RSS flat, counts exact. Root, like the integration
+# tests; not in `make check` (it takes minutes).
+SOAK_SECONDS ?= 120
+soak: all tests
+	@CTSCOPE_SRC=$(CURDIR) BUILD=$(abspath $(BUILD)) SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/soak.sh
