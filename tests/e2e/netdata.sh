@@ -1,6 +1,6 @@
 #!/bin/bash
 # The real netdata (Debian netdata-core 1.37) runs the built ctscope.plugin,
-# setcap'd in its plugins.d as `make install` does, as user netdata, with
+# put into its plugins.d by `make install-netdata` (DESTDIR), as user netdata, with
 # `command options = --netns NS`, NS a namespace this test filled: 2,500 of
 # ~3,400 entries to one destination. Through netdata's HTTP API the test
 # checks that ctscope_NS.entries equals conntrack -C, that top_destinations
@@ -26,7 +26,7 @@ count=$(ct_count "$CT_NS")
 [ "$count" -eq 3400 ] || ct_fail "namespace $CT_NS holds $count entries after injecting 3,400"
 ct_log "namespace $CT_NS: $count entries, 2,500 to tcp 192.0.2.80:8443, 300 to tcp [2001:db8::bc]:5228"
 
-nd_install_plugin
+nd_make_install
 nd_conf "$(nd_free_port)" "--netns $CT_NS --top 5"
 nd_start
 ct_log "netdata $(netdata -V 2>&1 | head -n 1) answers on 127.0.0.1:$ND_PORT"
@@ -102,10 +102,13 @@ done
 if [ -d "/proc/$pids" ]; then
 	ct_fail "the plugin (pid $pids) is still there after netdata stopped: $(grep State "/proc/$pids/status")"
 fi
+grep -E 'Sanitizer|runtime error:' "$W/log/error.log" && ct_fail "a sanitizer report from the plugin in error.log"
 errors=$(grep -c 'ctscope\.plugin:' "$W/log/error.log")
 [ "$errors" -eq 0 ] || { nd_show_logs; ct_fail "the plugin wrote $errors lines to error.log on a healthy namespace"; }
 if grep -E 'PLUGINSD\[ctscope\].*(Disabling|disabled|exited with error)' "$W/log/error.log"; then
 	ct_fail "netdata disabled the plugin or saw it fail"
 fi
-ct_log "netdata stopped; plugin pid $pids gone; error.log has no ctscope.plugin lines ($(($(date +%s) - started)) s)"
+ct_log "netdata stopped; plugin pid $pids gone; error.log has no ctscope.plugin lines"
+nd_make_uninstall
+ct_log "make uninstall-netdata removed both files ($(($(date +%s) - started)) s in all)"
 echo "PASS"

@@ -40,6 +40,28 @@ nd_install_plugin() {
 	install -m 0644 "$ND_HEALTH_CONF" "$W/stock-health.d/ctscope.conf"
 }
 
+# nd_make_install / nd_make_uninstall: the Makefile's own install-netdata
+# and uninstall-netdata into DESTDIR=$W, netdata's directories being
+# $W/plugins.d and $W/stock-health.d. -o: install the plugin under test as
+# built, never rebuild it here.
+ND_MAKE_VARS=(NETDATA_PLUGINS_DIR=/plugins.d NETDATA_HEALTH_DIR=/stock-health.d)
+nd_make_install() {
+	make -s -C "$CTSCOPE_SRC" -o "$ND_PLUGIN" BUILD="$BUILD" DESTDIR="$W" "${ND_MAKE_VARS[@]}" install-netdata \
+		>"$W/install.out" 2>&1 || { cat "$W/install.out"; ct_fail "make install-netdata failed"; }
+	local f=$W/plugins.d/ctscope.plugin
+	[ "$(stat -c '%U:%G %a' "$f")" = "root:netdata 750" ] ||
+		ct_fail "make install-netdata made $f $(stat -c '%U:%G %a' "$f"), not root:netdata 750"
+	getcap "$f" | grep -q 'cap_net_admin,cap_sys_admin=ep' ||
+		ct_fail "make install-netdata left $f without its capabilities: '$(getcap "$f")'"
+	cmp -s "$ND_HEALTH_CONF" "$W/stock-health.d/ctscope.conf" || ct_fail "make install-netdata did not install the alarms"
+}
+nd_make_uninstall() {
+	make -s -C "$CTSCOPE_SRC" -o "$ND_PLUGIN" BUILD="$BUILD" DESTDIR="$W" "${ND_MAKE_VARS[@]}" uninstall-netdata \
+		>"$W/uninstall.out" 2>&1 || { cat "$W/uninstall.out"; ct_fail "make uninstall-netdata failed"; }
+	[ ! -e "$W/plugins.d/ctscope.plugin" ] && [ ! -e "$W/stock-health.d/ctscope.conf" ] ||
+		ct_fail "make uninstall-netdata left files behind: $(ls "$W/plugins.d" "$W/stock-health.d")"
+}
+
 # nd_free_port: a TCP port on 127.0.0.1 nobody listens on right now.
 nd_free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
