@@ -162,7 +162,8 @@ def ranked_lines():
     out = []
     for proto, dst, dport, state, flags, timeout, src, n in RANKED:
         if dport is None:
-            out.append(line(proto, src, dst, n, PORTLESS_VARY[proto], state, flags, timeout, extra="id=1"))
+            extra = "id=1" if proto in ("icmp", "icmpv6") else "sport=1 dport=1"
+            out.append(line(proto, src, dst, n, PORTLESS_VARY[proto], state, flags, timeout, extra=extra))
         else:
             out.append(line(proto, src, dst, n, "sport", state, flags, timeout, dport=dport, sport=20000))
     return out
