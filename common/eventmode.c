@@ -39,8 +39,10 @@
  * of the table a dump is cheaper than the questions. */
 #define DUE_RESYNC_MIN 20000
 #define DUE_RESYNC_SHARE 4 /* 1/4 of the mirror */
-/* Resync attempts within one read while events keep overrunning. */
-#define RESYNC_TRIES 3
+/* Dumps within one read while events keep overrunning. One: a read then
+ * costs at most what a dump-mode read costs and is at least as true; the
+ * next read resyncs again (with a buffer twice the size) if it must. */
+#define RESYNC_TRIES 1
 
 struct ctscope_eventmode {
 	int ns_fd;
