@@ -2,7 +2,8 @@
 # libFuzzer are a developer's tools, and a campaign takes as long as asked.
 #
 #   make fuzz FUZZ_SECONDS=N   build the targets, replay the seeds and kept
-#                              regressions, fuzz each target N seconds; fails
+#                              regressions, fuzz each target N seconds
+#                              (fuzz_parse, then fuzz_events); fails
 #                              on any finding (crash, overread, leak, UB,
 #                              broken invariant). The input that failed lands
 #                              in $(BUILD)/fuzz/findings/.
@@ -18,7 +19,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Icli $(MNL_CFLAGS) $(FUZZ_SAN)
 FUZZ_CORE_OBJ := $(COMMON_SRC:%.c=$(FUZZ_DIR)/%.o)
-FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_parse
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_parse $(FUZZ_DIR)/fuzz_events
 
 $(FUZZ_DIR)/common/%.o: common/%.c tests/fuzz/coverage-ignore.txt
 	@mkdir -p $(dir $@)
@@ -31,25 +32,33 @@ $(FUZZ_DIR)/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_parse: $(FUZZ_DIR)/fuzz_parse.o $(FUZZ_CORE_OBJ)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(MNL_LIBS) -lm
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz_%.o $(FUZZ_CORE_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $@ $^ $(MNL_LIBS) -lm
 
 .PHONY: fuzz fuzz-build soak
 fuzz-build: $(FUZZ_TARGETS)
 
 # Each target gets its own working corpus under $(BUILD)/fuzz (the seeds in
 # git stay as recorded) and the kept regressions as extra seeds, so every
-# past finding is replayed before new inputs are tried.
-fuzz: fuzz-build
-	@mkdir -p $(FUZZ_DIR)/work-parse $(FUZZ_DIR)/findings
-	@echo "fuzz_parse: $(FUZZ_SECONDS) s, log in $(FUZZ_DIR)/fuzz_parse.log"
+# past finding is replayed before new inputs are tried. The log keeps
+# libFuzzer's status lines; the summary shows runs, coverage and any error.
+# fuzz_run NAME SEED_DIRS
+define fuzz_run
+	@mkdir -p $(FUZZ_DIR)/work-$(1) $(FUZZ_DIR)/findings
+	@echo "$(1): $(FUZZ_SECONDS) s, log in $(FUZZ_DIR)/$(1).log"
 	@{ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(FUZZ_DIR)/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	    -dict=tests/fuzz/nlattr.dict -artifact_prefix=$(FUZZ_DIR)/findings/ -print_final_stats=1 \
-	    $(FUZZ_FLAGS) $(FUZZ_DIR)/work-parse tests/fuzz/corpus tests/fuzz/regressions 2>&1; \
-	  echo $$? >$(FUZZ_DIR)/fuzz_parse.rc; } | tee $(FUZZ_DIR)/fuzz_parse.log | grep -E 'DONE|INITED|NEW_FUNC|ERROR|SUMMARY|stat::|==[0-9]+==|invariant' ; \
-	  rc=$$(cat $(FUZZ_DIR)/fuzz_parse.rc); \
-	  if [ "$$rc" -ne 0 ]; then echo "fuzz_parse: FINDING (exit $$rc), input in $(FUZZ_DIR)/findings/"; exit 1; fi
+	  $(FUZZ_DIR)/$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	    -dict=tests/fuzz/nlattr.dict -artifact_prefix=$(FUZZ_DIR)/findings/$(1)- -print_final_stats=1 \
+	    $(FUZZ_FLAGS) $(FUZZ_DIR)/work-$(1) $(2) tests/fuzz/regressions 2>&1; \
+	  echo $$? >$(FUZZ_DIR)/$(1).rc; } | tee $(FUZZ_DIR)/$(1).log | \
+	  grep -E 'INITED|DONE|ERROR|SUMMARY|invariant|number_of_executed|==[0-9]+=='; \
+	  rc=$$(cat $(FUZZ_DIR)/$(1).rc); \
+	  if [ "$$rc" -ne 0 ]; then echo "$(1): FINDING (exit $$rc), input in $(FUZZ_DIR)/findings/"; exit 1; fi
+endef
+
+fuzz: fuzz-build
+	$(call fuzz_run,fuzz_parse,tests/fuzz/corpus)
+	$(call fuzz_run,fuzz_events,tests/fuzz/corpus-events tests/fuzz/corpus)
 
 # The soak (tests/soak/soak.sh): a few minutes of churn under ctscope in
 # dump and event mode; RSS flat, counts exact. Root, like the integration

@@ -63,7 +63,7 @@ struct harness_entries {
 	struct ctscope_summary *summary;
 };
 
-static int harness_collect(const struct ctscope_entry *e, void *data)
+static inline int harness_collect(const struct ctscope_entry *e, void *data)
 {
 	struct harness_entries *h = data;
 	if (h->n == h->cap) {
@@ -83,7 +83,7 @@ static int harness_collect(const struct ctscope_entry *e, void *data)
  * guard page catches it reading past the buffer. The start stays 4-byte
  * aligned, as in the real (malloc'ed) receive buffer; the 0..3 bytes of
  * padding this leaves before the guard are poisoned for ASan. */
-static uint8_t *harness_place(const uint8_t *data, size_t size)
+static inline uint8_t *harness_place(const uint8_t *data, size_t size)
 {
 	static uint8_t *region;
 	const size_t page = 4096, span = HARNESS_MAX_INPUT;
@@ -104,7 +104,7 @@ static uint8_t *harness_place(const uint8_t *data, size_t size)
 	return buf;
 }
 
-static uint64_t harness_sum(const uint64_t *v, size_t n)
+static inline uint64_t harness_sum(const uint64_t *v, size_t n)
 {
 	uint64_t s = 0;
 	for (size_t i = 0; i < n; i++)
@@ -113,7 +113,7 @@ static uint64_t harness_sum(const uint64_t *v, size_t n)
 }
 
 /* What a snapshot built from any input must look like. */
-static void harness_check_snapshot(const struct ctscope_snapshot *snap, uint64_t entries)
+static inline void harness_check_snapshot(const struct ctscope_snapshot *snap, uint64_t entries)
 {
 	HARNESS_CHECK(snap->has_breakdown);
 	HARNESS_CHECK(harness_sum(snap->families, CTSCOPE_FAMILY_COUNT) == entries);
@@ -174,7 +174,7 @@ static void harness_check_snapshot(const struct ctscope_snapshot *snap, uint64_t
 
 /* Event mode removes what it added: after every entry is taken back out,
  * the summary must be empty again, top tables included. */
-static void harness_check_empty(const struct ctscope_summary *s)
+static inline void harness_check_empty(const struct ctscope_summary *s)
 {
 	HARNESS_CHECK(s->entries == 0);
 	HARNESS_CHECK(harness_sum(s->families, CTSCOPE_FAMILY_COUNT) == 0);
@@ -193,7 +193,7 @@ static void harness_check_empty(const struct ctscope_summary *s)
 }
 
 /* Runs one input. Returns what happened; aborts when an invariant breaks. */
-static struct harness_result harness_run(const uint8_t *data, size_t size)
+static inline struct harness_result harness_run(const uint8_t *data, size_t size)
 {
 	struct harness_result r;
 	memset(&r, 0, sizeof(r));

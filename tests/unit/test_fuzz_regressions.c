@@ -1,5 +1,6 @@
 /* test_fuzz_regressions.c — replays every kept fuzz input and every seed
- * through the fuzz target's own harness (tests/fuzz/parse_harness.h), so
+ * through both fuzz targets' own harnesses (tests/fuzz/parse_harness.h,
+ * events_harness.h: each file through both, they are cheap), so
  * `make check` (and its sanitized build) fails when a fixed finding comes
  * back. A broken invariant aborts, a memory error crashes or is reported
  * by the sanitizer build: either way this binary fails, naming the file
@@ -16,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../fuzz/parse_harness.h"
+#include "../fuzz/events_harness.h"
 
 static const char *src_dir(void)
 {
@@ -69,6 +70,7 @@ static size_t replay_dir(const char *sub, const char *(*check)(const char *name,
 		} else {
 			fprintf(stderr, "replaying %s (%zu bytes)\n", path, len);
 			struct harness_result r = harness_run(data, len);
+			events_run(data, len);
 			const char *wrong = check ? check(names[i]->d_name, &r) : NULL;
 			if (wrong)
 				snprintf(why, sizeof(why), "%s: %s", path, wrong);
@@ -118,6 +120,12 @@ static void seeds_parse_whole(void **state)
 	assert_int_equal(replay_dir("corpus", check_seed), sizeof(seed_entries) / sizeof(seed_entries[0]));
 }
 
+static void event_seeds_replay_clean(void **state)
+{
+	(void)state;
+	assert_true(replay_dir("corpus-events", NULL) >= 1);
+}
+
 static void regressions_replay_clean(void **state)
 {
 	(void)state;
@@ -130,6 +138,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seeds_parse_whole),
+		cmocka_unit_test(event_seeds_replay_clean),
 		cmocka_unit_test(regressions_replay_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
