@@ -93,6 +93,14 @@ static bool read_one(struct ns *n, const struct ctscope_config *cfg, bool first_
 		n->collector = ctscope_collector_new(cfg, n->spec, &err);
 	if (n->collector)
 		rc = ctscope_collector_read(n->collector, &snap, &err);
+	if (rc != 0 && stop_requested) {
+		/* Interrupted by the stop request (EINTR): not worth a line in
+		 * error.log while netdata shuts down. */
+		if (n->collector)
+			ctscope_collector_free(n->collector);
+		n->collector = NULL;
+		return false;
+	}
 	if (rc != 0) {
 		const char *why = err.message[0] ? err.message : "read failed without a reason (a ctscope bug)";
 		/* On the first tick main() says what happens next, once it knows
@@ -215,6 +223,8 @@ int main(int argc, char *argv[])
 		bool any = false;
 		for (size_t i = 0; i < n && !stop_requested; i++)
 			any |= read_one(&v[i], &cfg, first_tick);
+		if (stop_requested)
+			break;
 		bool give_up = first_tick && !any && hopeless(v, n);
 		if (first_tick)
 			report_first_tick(v, n, give_up, o.update_every);
