@@ -45,6 +45,12 @@ ip -n "$CLI" addr add fd00:99::1/64 dev veth0 nodad
 ip -n "$SRV" addr add fd00:99::2/64 dev veth1 nodad
 ip -n "$CLI" link set veth0 up
 ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="20000 59999" || ct_fail "cannot set the client's port range"
+# UDP entries live 30 s by default and would slip from le_1m into le_10s
+# while a slow machine reads four times; 300 s keeps every band still.
+for ns in "$CLI" "$SRV"; do
+	ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=300 net.netfilter.nf_conntrack_udp_timeout_stream=300 ||
+		ct_fail "cannot set the UDP conntrack timeouts in $ns"
+done
 ip -n "$SRV" link set veth1 up
 
 # A rule that uses conntrack makes the kernel track the namespace's traffic.

@@ -14,9 +14,10 @@ The integration mix covers IPv4 and IPv6; tcp, udp, udplite, icmp, icmpv6,
 sctp, gre, dccp and a numeric "other"; every TCP state (syn_sent2 too);
 assured and unreplied; zones 0, 7, 42; NAT-like reply tuples; every timeout
 band. Timeouts sit far from band edges: a remaining timeout only falls, so
-each is well above its band's lower edge (40 s for le_1m, not 12) and the
-le_10s entries, which expire within 10 s, come last in the output so they
-are the freshest when a test reads the table.
+each is at least 40 s above its band's lower edge (50 s for le_1m, 200 s
+or more for le_10m: a slow machine may take 20 s between injecting and
+reading), and the le_10s entries, which expire within 10 s, come last in the
+output so they are the freshest when a test reads the table.
 
 Destinations: the five RANKED ones are fixed (3,000 ESTABLISHED to one
 address and port first) with distinct counts, whatever the scale; all other
@@ -43,31 +44,31 @@ CLASSES = [
     (4, "tcp", "established", "assured,seen_reply", 40000, 0, None, 22, 12000),
     (6, "tcp", "established", "assured,seen_reply", 40000, 0, None, 993, 3000),
     (4, "tcp", "established", "assured,seen_reply", 1800, 0, None, 8080, 6000),
-    (4, "tcp", "syn_sent", "", 40, 0, None, 443, 4000),
-    (6, "tcp", "syn_sent", "", 40, 0, None, 80, 1000),
-    (4, "tcp", "syn_recv", "seen_reply", 40, 0, None, 25, 1500),
-    (4, "tcp", "fin_wait", "assured,seen_reply", 90, 0, None, 443, 2000),
-    (4, "tcp", "close_wait", "assured,seen_reply", 40, 0, None, 80, 1200),
-    (6, "tcp", "last_ack", "assured,seen_reply", 20, 0, None, 443, 800),
-    (4, "tcp", "time_wait", "assured,seen_reply", 100, 0, None, 80, 9000),
-    (6, "tcp", "time_wait", "assured,seen_reply", 100, 0, None, 443, 2000),
-    (4, "tcp", "syn_sent2", "", 100, 0, None, 5060, 300),
+    (4, "tcp", "syn_sent", "", 50, 0, None, 443, 4000),
+    (6, "tcp", "syn_sent", "", 50, 0, None, 80, 1000),
+    (4, "tcp", "syn_recv", "seen_reply", 50, 0, None, 25, 1500),
+    (4, "tcp", "fin_wait", "assured,seen_reply", 200, 0, None, 443, 2000),
+    (4, "tcp", "close_wait", "assured,seen_reply", 50, 0, None, 80, 1200),
+    (6, "tcp", "last_ack", "assured,seen_reply", 50, 0, None, 443, 800),
+    (4, "tcp", "time_wait", "assured,seen_reply", 300, 0, None, 80, 9000),
+    (6, "tcp", "time_wait", "assured,seen_reply", 300, 0, None, 443, 2000),
+    (4, "tcp", "syn_sent2", "", 300, 0, None, 5060, 300),
     (4, "tcp", "established", "assured,seen_reply", 300, 7, None, 3306, 2500),
     (6, "tcp", "established", "assured,seen_reply", 40000, 42, None, 5432, 1700),
     (4, "tcp", "established", "assured,seen_reply", 3000, 0, "snat", 443, 5000),
     (4, "tcp", "established", "assured,seen_reply", 300, 0, "dnat", 8443, 1500),
-    (4, "udp", "", "", 25, 0, None, 53, 8000),
+    (4, "udp", "", "", 50, 0, None, 53, 8000),
     (4, "udp", "", "assured,seen_reply", 150, 0, None, 123, 6000),
-    (6, "udp", "", "seen_reply", 40, 0, None, 53, 3000),
-    (4, "udp", "", "seen_reply", 40, 7, None, 514, 1000),
-    (6, "udp", "", "seen_reply", 40, 42, None, 443, 600),
+    (6, "udp", "", "seen_reply", 50, 0, None, 53, 3000),
+    (4, "udp", "", "seen_reply", 50, 7, None, 514, 1000),
+    (6, "udp", "", "seen_reply", 50, 42, None, 443, 600),
     (4, "udp", "", "assured,seen_reply", 150, 0, "snat", 4500, 2000),
-    (4, "icmp", "", "", 25, 0, None, None, 2500),
-    (6, "icmpv6", "", "", 25, 0, None, None, 1500),
+    (4, "icmp", "", "", 50, 0, None, None, 2500),
+    (6, "icmpv6", "", "", 50, 0, None, None, 1500),
     (4, "gre", "", "assured,seen_reply", 150, 0, None, None, 800),
     (6, "gre", "", "assured,seen_reply", 150, 0, None, None, 200),
     (4, "sctp", "established", "assured,seen_reply", 300, 0, None, 3868, 150),
-    (6, "udplite", "", "", 40, 0, None, 5004, 100),
+    (6, "udplite", "", "", 50, 0, None, 5004, 100),
     (4, "50", "", "assured,seen_reply", 500, 0, None, None, 80),
     (4, "dccp", "", "", 400, 0, None, None, 40),
     # le_10s: expire within 10 s, printed last.
@@ -80,10 +81,10 @@ CLASSES = [
 # The top five destinations, fixed counts (not scaled), each from one source.
 RANKED = [
     ("tcp", "198.51.100.10", 443, "established", "assured,seen_reply", 200000, "10.200.0.1", 3000),
-    ("udp", "2001:db8:53::53", 53, "", "", 40, "2001:db8:200::1", 2400),
-    ("tcp", "203.0.113.80", 80, "time_wait", "assured,seen_reply", 100, "10.200.0.2", 1900),
-    ("icmp", "192.0.2.99", None, "", "", 40, "10.200.0.3", 1500),
-    ("tcp", "2001:db8::443", 8443, "syn_sent", "", 40, "2001:db8:200::2", 1100),
+    ("udp", "2001:db8:53::53", 53, "", "", 50, "2001:db8:200::1", 2400),
+    ("tcp", "203.0.113.80", 80, "time_wait", "assured,seen_reply", 300, "10.200.0.2", 1900),
+    ("icmp", "192.0.2.99", None, "", "", 50, "10.200.0.3", 1500),
+    ("tcp", "2001:db8::443", 8443, "syn_sent", "", 50, "2001:db8:200::2", 1100),
 ]
 
 PORTLESS_VARY = {"icmp": "id", "icmpv6": "id", "gre": "sport"}
