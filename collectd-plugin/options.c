@@ -85,7 +85,8 @@ static void add_netns(struct parser *p, const oconfig_item_t *ci, const char *sp
 	for (size_t i = 0; i < cfg->n_netns; i++) {
 		if (strcmp(cfg->netns[i].label, ns.label) == 0) {
 			problem(p, "%s \"%s\": its label \"%s\" is already taken by NetNS \"%s\"; both would write "
-			        "the same RRD files and Graphite series, so list each namespace once",
+			        "the same RRD files and Graphite series: list each namespace once, and give paths "
+			        "different last components (or use \"pid:N\")",
 			        ci->key, spec, ns.label, cfg->netns[i].spec);
 			return;
 		}
