@@ -3,6 +3,7 @@
 # from conntrack events, so entries added and deleted while collectd runs
 # must show up in the dispatched values (entries, tcp_state, the hot
 # top_destination) and agree with the kernel again within a few intervals.
+# Also checks that the Interval of <Plugin ctscope> overrides collectd's.
 source "$CTSCOPE_SRC/tests/lib.sh"
 source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
 ct_need_root
@@ -24,6 +25,7 @@ LoadPlugin ctscope
 	Mode "events"
 	NetNS "$CT_NS"
 	TopN 3
+	Interval 2
 </Plugin>
 EOF
 } >"$W/collectd.conf"
@@ -49,6 +51,12 @@ echo "$hot_more" | "$CTINJECT" --netns "$CT_NS" -q || ct_fail "ctinject could no
 agree "adding 1500 to the hot destination"
 echo "$hot_more" | "$CTINJECT" --netns "$CT_NS" --delete -q || ct_fail "ctinject could not delete entries"
 agree "deleting them again"
+# The plugin's own Interval 2, not collectd's global 1, spaces its reads.
+steps=$(cut -d, -f1 "$W/csv/$CD_HOST/ctscope-$CT_NS/"conntrack-2* | grep '^[0-9]' | tail -n 4 |
+	awk 'NR > 1 { printf "%.1f ", $1 - prev } { prev = $1 }')
+for s in $steps; do cd_same "$s" 2 || ct_fail "reads $steps s apart, want 2 (Interval 2 in <Plugin ctscope>, global Interval 1)"; done
+[ -n "$steps" ] || ct_fail "no read times to check the Interval option with"
+ct_log "reads every $steps s: the plugin's Interval 2 is honoured (global Interval 1)"
 grep '\[\(error\|warning\)\] ctscope' "$W/collectd.log" && { cd_show_logs; ct_fail "ctscope logged problems in events mode"; }
 cd_stop
 echo "PASS"
