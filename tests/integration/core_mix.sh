@@ -6,7 +6,8 @@
 # with 3,000 ESTABLISHED entries to one destination on top. Each time
 # `ctscope --json --netns NS --top 5` is compared with truth.py, which reads
 # `conntrack -L -o extended`: every count exact, timeout bands within 1%,
-# the top five destinations, sources and ports exact.
+# the top five destinations, sources and ports exact; and `--mode stats`
+# gives the same entry count with no breakdown keys.
 source "$CTSCOPE_SRC/tests/lib.sh"
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
@@ -38,8 +39,11 @@ check_mix() {
 	# kept apart, it cannot land inside a half-written stdout line.
 	ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/$short.dump" 2>"$tmp/$short.dump.err" ||
 		ct_fail "conntrack -L failed in $CT_NS: $(cat "$tmp/$short.dump.err")"
+	# stats mode: the same entry count from the O(1) read, no breakdown keys.
+	"$CTSCOPE" --json --mode stats --netns "$CT_NS" >"$tmp/$short.stats" 2>"$tmp/$short.err" ||
+		ct_fail "ctscope --json --mode stats --netns $CT_NS failed: $(cat "$tmp/$short.err")"
 	local ms=$((($(date +%s%N) - t0) / 1000000))
-	ct_log "ctscope and conntrack -L read $CT_NS in ${ms} ms"
+	ct_log "ctscope (dump, stats) and conntrack -L read $CT_NS in ${ms} ms"
 	# Entries with 10 s left must still be there for both readings to agree.
 	[ "$ms" -lt 8000 ] || ct_fail "reading the table twice took ${ms} ms: entries with 10 s to live may have expired between the two readings; the machine is too slow or busy for this check"
 	cat "$tmp/$short.dump" "$tmp/$short.dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/$short.truth" || ct_fail "truth.py could not parse conntrack -L's output for $CT_NS"
@@ -48,6 +52,16 @@ check_mix() {
 	[ "$got" = "$want" ] || ct_fail "conntrack -L shows $got entries in $CT_NS, the mix has $want: the injection or truth.py is wrong, not ctscope"
 	python3 "$TOOLS/compare.py" "$tmp/$short.json" "$tmp/$short.truth" --top 5 --netns "$CT_NS" ||
 		ct_fail "ctscope disagrees with conntrack -L on the integration mix x$scale (see MISMATCH lines above)"
+	python3 - "$tmp/$short.stats" "$want" <<'PY' || ct_fail "ctscope --mode stats is wrong on the integration mix x$scale"
+import json, sys
+o = json.load(open(sys.argv[1]))
+want = int(sys.argv[2])
+present = [k for k in ("families", "protocols", "tcp_states", "flags", "timeouts", "zones", "top_destinations",
+                       "top_sources", "top_ports") if k in o]
+if o.get("mode") != "stats" or o["table"]["entries"] != want or present:
+    sys.exit(f"FAIL: stats mode gave mode={o.get('mode')!r} entries={o['table']['entries']} (want {want}); "
+             f"breakdown keys present: {present}")
+PY
 }
 
 ct_raise_max 300000
