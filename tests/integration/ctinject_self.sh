@@ -1,0 +1,83 @@
+#!/bin/bash
+# ctinject_self: the injector the other tests stand on makes exactly the
+# entries its input describes. Each input line below is followed, in the
+# EXPECTED list, by the entries `conntrack -L -o extended` must show for it
+# (remaining timeout masked as T): NAT-like reply tuples, zones, marks, TCP
+# and SCTP states, ICMP reply types, GRE keys, and count/vary carrying a
+# port, an ICMP id or an address over its top. Then --delete removes them
+# all, a duplicate fails with the line number and the kernel's reason (exit
+# 1), and a malformed input injects nothing (exit 2).
+source "$CTSCOPE_SRC/tests/lib.sh"
+ct_need_root
+[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"
+tmp=$(mktemp -d /tmp/ctscope-ctinject.XXXXXX)
+ct_on_exit "rm -rf $tmp"
+ct_netns inject
+
+cat >"$tmp/input" <<'IN'
+proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1000 dport=443 state=established timeout=3600 flags=assured,seen_reply mark=5 count=2 vary=sport
+proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1000 dport=443 state=syn_sent2 timeout=30 zone=7
+proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=65535 dport=81 state=time_wait count=2 vary=sport
+proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=2000 dport=80 reply_src=10.1.1.1 reply_dport=3000 count=2 vary=sport flags=seen_reply
+proto=udp src=fd00::ffff dst=fd00::2 sport=53 dport=53 flags=seen_reply count=2 vary=src
+proto=udplite src=10.0.0.9 dst=10.0.0.2 sport=1 dport=2
+proto=sctp src=10.0.0.9 dst=10.0.0.2 sport=1 dport=2 state=established vtag_orig=5 vtag_reply=6
+proto=icmp src=10.0.0.9 dst=10.0.0.2 id=65535 count=2 vary=id
+proto=icmp src=10.0.0.9 dst=10.0.0.2 type=13 id=9
+proto=icmpv6 src=fd00::9 dst=fd00::2 id=7
+proto=gre src=10.0.0.9 dst=10.0.0.2 sport=10 dport=20 count=2 vary=dport
+proto=50 src=10.0.0.255 dst=10.0.0.2 count=2 vary=src
+IN
+cat >"$tmp/expected" <<'OUT'
+ipv4 2 gre 47 T src=10.0.0.9 dst=10.0.0.2 srckey=0xa dstkey=0x14 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 srckey=0x14 dstkey=0xa mark=0 use=1
+ipv4 2 gre 47 T src=10.0.0.9 dst=10.0.0.2 srckey=0xa dstkey=0x15 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 srckey=0x15 dstkey=0xa mark=0 use=1
+ipv4 2 icmp 1 T src=10.0.0.10 dst=10.0.0.2 type=8 code=0 id=0 [UNREPLIED] src=10.0.0.2 dst=10.0.0.10 type=0 code=0 id=0 mark=0 use=1
+ipv4 2 icmp 1 T src=10.0.0.9 dst=10.0.0.2 type=13 code=0 id=9 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 type=14 code=0 id=9 mark=0 use=1
+ipv4 2 icmp 1 T src=10.0.0.9 dst=10.0.0.2 type=8 code=0 id=65535 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 type=0 code=0 id=65535 mark=0 use=1
+ipv4 2 sctp 132 T ESTABLISHED src=10.0.0.9 dst=10.0.0.2 sport=1 dport=2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 sport=2 dport=1 mark=0 use=1
+ipv4 2 tcp 6 T ESTABLISHED src=10.0.0.1 dst=192.0.2.1 sport=1000 dport=443 src=192.0.2.1 dst=10.0.0.1 sport=443 dport=1000 [ASSURED] mark=5 use=1
+ipv4 2 tcp 6 T ESTABLISHED src=10.0.0.1 dst=192.0.2.1 sport=1001 dport=443 src=192.0.2.1 dst=10.0.0.1 sport=443 dport=1001 [ASSURED] mark=5 use=1
+ipv4 2 tcp 6 T ESTABLISHED src=10.0.0.1 dst=192.0.2.1 sport=2000 dport=80 src=10.1.1.1 dst=10.0.0.1 sport=80 dport=3000 mark=0 use=1
+ipv4 2 tcp 6 T ESTABLISHED src=10.0.0.1 dst=192.0.2.1 sport=2001 dport=80 src=10.1.1.1 dst=10.0.0.1 sport=80 dport=3001 mark=0 use=1
+ipv4 2 tcp 6 T SYN_SENT2 src=10.0.0.1 dst=192.0.2.1 sport=1000 dport=443 [UNREPLIED] src=192.0.2.1 dst=10.0.0.1 sport=443 dport=1000 mark=0 zone=7 use=1
+ipv4 2 tcp 6 T TIME_WAIT src=10.0.0.1 dst=192.0.2.1 sport=65535 dport=81 [UNREPLIED] src=192.0.2.1 dst=10.0.0.1 sport=81 dport=65535 mark=0 use=1
+ipv4 2 tcp 6 T TIME_WAIT src=10.0.0.2 dst=192.0.2.1 sport=0 dport=81 [UNREPLIED] src=192.0.2.1 dst=10.0.0.2 sport=81 dport=0 mark=0 use=1
+ipv4 2 udplite 136 T src=10.0.0.9 dst=10.0.0.2 sport=1 dport=2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.9 sport=2 dport=1 mark=0 use=1
+ipv4 2 unknown 50 T src=10.0.0.255 dst=10.0.0.2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.255 mark=0 use=1
+ipv4 2 unknown 50 T src=10.0.1.0 dst=10.0.0.2 [UNREPLIED] src=10.0.0.2 dst=10.0.1.0 mark=0 use=1
+ipv6 10 icmpv6 58 T src=fd00::9 dst=fd00::2 type=128 code=0 id=7 [UNREPLIED] src=fd00::2 dst=fd00::9 type=129 code=0 id=7 mark=0 use=1
+ipv6 10 udp 17 T src=fd00::1:0 dst=fd00::2 sport=53 dport=53 src=fd00::2 dst=fd00::1:0 sport=53 dport=53 mark=0 use=1
+ipv6 10 udp 17 T src=fd00::ffff dst=fd00::2 sport=53 dport=53 src=fd00::2 dst=fd00::ffff sport=53 dport=53 mark=0 use=1
+OUT
+
+"$CTINJECT" --netns "$CT_NS" <"$tmp/input" >"$tmp/out" 2>"$tmp/err" || ct_fail "ctinject failed: $(cat "$tmp/err")"
+grep -q "made $(grep -c . "$tmp/expected") entries, 0 failed" "$tmp/out" || ct_fail "ctinject's summary is wrong: $(cat "$tmp/out")"
+ip netns exec "$CT_NS" conntrack -L -o extended 2>/dev/null | sed -E 's/^(\S+ +\S+ +\S+ +\S+) +[0-9]+ /\1 T /; s/ +/ /g' |
+	LC_ALL=C sort >"$tmp/got"
+diff -u "$tmp/expected" "$tmp/got" || ct_fail "the table differs from what the input describes (- expected, + got)"
+ct_log "every line made the entries it describes"
+
+# A second run of the first line: both entries exist already.
+head -n 1 "$tmp/input" >"$tmp/dup"
+"$CTINJECT" -q --netns "$CT_NS" <"$tmp/dup" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || ct_fail "a duplicate entry exited $rc, expected 1"
+grep -q '^ctinject: line 1 (entry 1 of 2: tcp 10.0.0.1:1000 -> 192.0.2.1:443 zone 0): kernel refused the new entry: File exists' "$tmp/err" ||
+	ct_fail "a duplicate entry was not reported with its line and the kernel's reason: $(cat "$tmp/err")"
+
+"$CTINJECT" -q --delete --netns "$CT_NS" <"$tmp/input" 2>"$tmp/err" || ct_fail "ctinject --delete failed: $(cat "$tmp/err")"
+[ "$(ct_count "$CT_NS")" -eq 0 ] || ct_fail "$(ct_count "$CT_NS") entries left after deleting every line"
+"$CTINJECT" -q --delete --netns "$CT_NS" <"$tmp/dup" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q 'No such file or directory' "$tmp/err"; then
+	ct_fail "deleting a missing entry exited $rc (expected 1, with the kernel's reason): $(cat "$tmp/err")"
+fi
+
+# One bad line among good ones: nothing at all is injected.
+{ cat "$tmp/input"; echo "proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=99999"; } >"$tmp/bad"
+"$CTINJECT" -q --netns "$CT_NS" <"$tmp/bad" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || ct_fail "malformed input exited $rc, expected 2"
+grep -q "^ctinject: line 13: sport=99999: expected a port 0-65535" "$tmp/err" || ct_fail "malformed input not explained: $(cat "$tmp/err")"
+[ "$(ct_count "$CT_NS")" -eq 0 ] || ct_fail "malformed input still injected $(ct_count "$CT_NS") entries"
+echo "PASS: ctinject makes, reports and deletes exactly what its input says"
