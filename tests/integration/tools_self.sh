@@ -1,15 +1,19 @@
 #!/bin/bash
-# ctinject_self: the injector the other tests stand on makes exactly the
-# entries its input describes. Each input line below is followed, in the
+# tools_self: the tools the other tests stand on do what they say.
+# ctinject makes exactly the entries its input describes. Each input line below is followed, in the
 # EXPECTED list, by the entries `conntrack -L -o extended` must show for it
 # (remaining timeout masked as T): NAT-like reply tuples, zones, marks, TCP
 # and SCTP states, ICMP reply types, GRE keys, and count/vary carrying a
 # port, an ICMP id or an address over its top. Then --delete removes them
 # all, a duplicate fails with the line number and the kernel's reason (exit
-# 1), and a malformed input injects nothing (exit 2).
+# 1), and a malformed input injects nothing (exit 2). truth.py's breakdown of
+# that table matches numbers worked out by hand from the input, and so does
+# ctscope's (through compare.py).
 source "$CTSCOPE_SRC/tests/lib.sh"
 ct_need_root
-[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"
+for bin in "$CTSCOPE" "$CTINJECT"; do
+	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
+done
 tmp=$(mktemp -d /tmp/ctscope-ctinject.XXXXXX)
 ct_on_exit "rm -rf $tmp"
 ct_netns inject
@@ -57,6 +61,38 @@ ip netns exec "$CT_NS" conntrack -L -o extended 2>/dev/null | sed -E 's/^(\S+ +\
 diff -u "$tmp/expected" "$tmp/got" || ct_fail "the table differs from what the input describes (- expected, + got)"
 ct_log "every line made the entries it describes"
 
+# By hand from the input: 19 entries; seen_reply on 2+2 tcp and 2 udp, so
+# 13 unreplied; NAT-like: the 2 with reply_src; timeouts 3600 (2), 30 (1),
+# the default 600 (16, read as 599); 192.0.2.1:443 holds 2 + 1 and icmp to
+# 10.0.0.2 holds 3, then come destinations of 2.
+ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err"
+cat "$tmp/dump" "$tmp/dump.err" | python3 "$CTSCOPE_SRC/tests/tools/truth.py" --top 2 >"$tmp/truth" ||
+	ct_fail "truth.py could not parse the table"
+python3 - "$tmp/truth" <<'PY' || ct_fail "truth.py's breakdown differs from the one worked out by hand"
+import json, sys
+t = json.load(open(sys.argv[1]))
+want = {
+    "entries": 19,
+    "families": {"ipv4": 16, "ipv6": 3, "other": 0},
+    "protocols": {"tcp": 7, "udp": 2, "udplite": 1, "icmp": 3, "icmpv6": 1, "sctp": 1, "gre": 2, "dccp": 0, "other": 2},
+    "tcp_states": {"syn_sent": 0, "syn_recv": 0, "established": 4, "fin_wait": 0, "close_wait": 0, "last_ack": 0,
+                   "time_wait": 2, "close": 0, "syn_sent2": 1},
+    "flags": {"assured": 2, "unreplied": 13, "nat": 2},
+    "timeouts": {"le_10s": 0, "le_1m": 1, "le_10m": 16, "le_1h": 2, "le_1d": 0, "gt_1d": 0},
+    "zones": {"7": 1},
+}
+bad = [f"{k}: truth.py {t.get(k)}, by hand {v}" for k, v in want.items() if t.get(k) != v]
+top = sorted((d["protocol"], d["address"], str(d["port"]), d["entries"]) for d in t["top_destinations"])
+if top != [("icmp", "10.0.0.2", "None", 3), ("tcp", "192.0.2.1", "443", 3)]:
+    bad.append(f"top_destinations: truth.py {top}")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+"$CTSCOPE" --json --netns "$CT_NS" --top 2 >"$tmp/ct.json" || ct_fail "ctscope --json failed on the small table"
+python3 "$CTSCOPE_SRC/tests/tools/compare.py" "$tmp/ct.json" "$tmp/truth" --top 2 ||
+	ct_fail "ctscope disagrees with truth.py on the small table of every protocol (see MISMATCH lines)"
+
 # A second run of the first line: both entries exist already.
 head -n 1 "$tmp/input" >"$tmp/dup"
 "$CTINJECT" -q --netns "$CT_NS" <"$tmp/dup" 2>"$tmp/err"
@@ -80,4 +116,4 @@ rc=$?
 [ $rc -eq 2 ] || ct_fail "malformed input exited $rc, expected 2"
 grep -q "^ctinject: line 13: sport=99999: expected a port 0-65535" "$tmp/err" || ct_fail "malformed input not explained: $(cat "$tmp/err")"
 [ "$(ct_count "$CT_NS")" -eq 0 ] || ct_fail "malformed input still injected $(ct_count "$CT_NS") entries"
-echo "PASS: ctinject makes, reports and deletes exactly what its input says"
+echo "PASS: ctinject makes, reports and deletes exactly what its input says; truth.py and ctscope count it as worked out by hand"
