@@ -19,10 +19,17 @@
  * reply is the original swapped. state= is the TCP (or SCTP) state, default
  * established; flags= takes assured, seen_reply (an entry without
  * seen_reply is UNREPLIED) or none, default none; timeout= seconds, default
- * 600. count=N vary=sport|dport|src|dst|id makes N entries by adding 0..N-1
- * to that field (and to its mirror in the reply tuple, so NAT mappings stay
- * one to one); a port or id that passes 65535 wraps and carries into its
- * address, and addresses add as big-endian integers.
+ * 600; zone= (sent as CTA_ZONE, both directions) and mark=, default 0.
+ * count=N vary=sport|dport|src|dst|id makes N entries by adding 0..N-1 to
+ * that field (and to its mirror in the reply tuple, so NAT mappings stay one
+ * to one); a port or id that passes 65535 wraps to 0 and carries one into
+ * its address, and addresses add as big-endian integers.
+ *
+ * --delete sends IPCTNL_MSG_CT_DELETE for the same lines: the kernel finds
+ * each entry by its original tuple and zone. --netns enters /run/netns/NAME
+ * (or the path given) before opening the socket; without it, the current
+ * namespace is used, so `ip netns exec NS ctinject` works too. -q prints
+ * nothing unless something failed.
  *
  * The whole input is parsed before anything is sent, so a typo injects
  * nothing. Messages go out in ~32 KiB batches with no per-message ACK (the
