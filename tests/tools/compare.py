@@ -19,8 +19,9 @@ mixes keep timeouts far from edges, so honest runs show no difference at all.
 Top lists (top_destinations, top_sources, top_ports) must be exact: the same
 length (N, or fewer when the table has fewer keys), the same counts rank by
 rank, and the same keys, except that where the N-th count ties with keys
-beyond N any of the tied keys is accepted. Addresses compare as addresses,
-so "2001:db8::1" and "2001:0db8::1" are one.
+beyond N any of the tied keys is accepted. Addresses are matched as
+addresses, then must also be spelled as conntrack spells them (inet_ntop's
+canonical text: "2001:db8::1", not "2001:0db8::1").
 """
 import argparse
 import ipaddress
@@ -129,7 +130,9 @@ class Comparer:
                 self.bad(f"{name}[{rank}]: ctscope {show(key_of(g, fields))} {g.get('entries')}, truth "
                          f"{show(key_of(w, fields))} {w['entries']}")
         cut = want[-1]["entries"] if len(want) == n and want else None
-        truth_counts = {key_of(w, fields): w["entries"] for w in want + (tied if cut is not None else [])}
+        candidates = want + (tied if cut is not None else [])
+        truth_counts = {key_of(w, fields): w["entries"] for w in candidates}
+        truth_text = {key_of(w, fields): w.get("address") for w in candidates}
         got_keys = {key_of(g, fields) for g in got}
         for g in got:
             k = key_of(g, fields)
@@ -137,6 +140,10 @@ class Comparer:
                 self.bad(f"{name}: ctscope lists {show(k)} ({g.get('entries')}), which is not in truth's top {n}")
             elif truth_counts[k] != g.get("entries"):
                 self.bad(f"{name}: {show(k)}: ctscope {g.get('entries')}, truth {truth_counts[k]}")
+            elif "address" in fields and g.get("address") != truth_text[k]:
+                # Same address, other spelling: conntrack prints inet_ntop's
+                # canonical text, which users will grep for.
+                self.bad(f"{name}: ctscope writes {g.get('address')!r}, conntrack {truth_text[k]!r}")
         for w in want:
             k = key_of(w, fields)
             if w["entries"] != cut and k not in got_keys:
