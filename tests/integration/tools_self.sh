@@ -8,7 +8,8 @@
 # all, a duplicate fails with the line number and the kernel's reason (exit
 # 1), and a malformed input injects nothing (exit 2). truth.py's breakdown of
 # that table matches numbers worked out by hand from the input, and so does
-# ctscope's (through compare.py).
+# ctscope's (through compare.py), and ctscope spells awkward addresses as
+# conntrack does.
 source "$CTSCOPE_SRC/tests/lib.sh"
 ct_need_root
 for bin in "$CTSCOPE" "$CTINJECT"; do
@@ -116,4 +117,20 @@ rc=$?
 [ $rc -eq 2 ] || ct_fail "malformed input exited $rc, expected 2"
 grep -q "^ctinject: line 13: sport=99999: expected a port 0-65535" "$tmp/err" || ct_fail "malformed input not explained: $(cat "$tmp/err")"
 [ "$(ct_count "$CT_NS")" -eq 0 ] || ct_fail "malformed input still injected $(ct_count "$CT_NS") entries"
+# Addresses whose text is easy to get wrong: IPv4-mapped IPv6, a single zero
+# group (not "::"), the unspecified and the all-ones address. ctscope must
+# spell each as conntrack does (inet_ntop); --top 1000 lists them all.
+"$CTINJECT" -q --netns "$CT_NS" <<'IN' || ct_fail "cannot inject the odd addresses"
+proto=udp src=2001:db8:0:1:1:1:1:1 dst=::ffff:192.0.2.7 sport=9 dport=9
+proto=tcp src=:: dst=2001:db8::1:0:0:1 sport=9 dport=9
+proto=udp src=255.255.255.255 dst=0.0.0.0 sport=9 dport=9
+proto=icmpv6 src=fe80::1 dst=ff02::1 id=1
+IN
+ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/odd" 2>"$tmp/odd.err"
+cat "$tmp/odd" "$tmp/odd.err" | python3 "$CTSCOPE_SRC/tests/tools/truth.py" --top 1000 >"$tmp/odd.truth" ||
+	ct_fail "truth.py could not parse the odd addresses"
+"$CTSCOPE" --json --netns "$CT_NS" --top 1000 >"$tmp/odd.json" || ct_fail "ctscope --json failed on the odd addresses"
+python3 "$CTSCOPE_SRC/tests/tools/compare.py" "$tmp/odd.json" "$tmp/odd.truth" --top 1000 ||
+	ct_fail "ctscope spells or counts the odd addresses differently from conntrack (see MISMATCH lines)"
+
 echo "PASS: ctinject makes, reports and deletes exactly what its input says; truth.py and ctscope count it as worked out by hand"
