@@ -8,7 +8,9 @@
 # `conntrack -L -o extended`: every count exact, timeout bands within 1%,
 # the top five destinations, sources and ports exact; and `--mode stats`
 # gives the same entry count with no breakdown keys.
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 for bin in "$CTSCOPE" "$CTINJECT"; do

@@ -4,7 +4,9 @@
 # 52,000 entries, and a hint names nf_conntrack_tcp_timeout_established and
 # its value 432000 (the report wraps at 80 columns, so a hint is read as one
 # paragraph).
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 tmp=$(mktemp -d /tmp/ctscope-demo.XXXXXX)
 ct_on_exit "rm -rf $tmp"

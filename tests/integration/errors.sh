@@ -3,7 +3,9 @@
 # with the documented codes: 1 when it cannot read (no CAP_NET_ADMIN, a
 # namespace that does not exist), 2 for bad usage (usage text on stderr).
 # Nothing is printed on stdout when nothing could be read.
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
 command -v setpriv >/dev/null || ct_fail "setpriv is missing: install util-linux"

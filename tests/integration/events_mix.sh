@@ -10,7 +10,9 @@
 #
 # CT_EVENTS_MODE=dump runs the same script in dump mode: a check of the test
 # itself, which must pass whatever the state of event mode.
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 MODE=${CT_EVENTS_MODE:-events}

@@ -10,7 +10,9 @@
 # that table matches numbers worked out by hand from the input, and so does
 # ctscope's (through compare.py), and ctscope spells awkward addresses as
 # conntrack does.
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 for bin in "$CTSCOPE" "$CTINJECT"; do
 	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"

@@ -5,7 +5,9 @@
 # readings run), each to a destination of its own, read with --top 1000, the maximum: every count exact, and each top list
 # 1,000 long with the right counts, any of the tied keys accepted where the
 # 1,000th count ties (all of them, for destinations).
-source "$CTSCOPE_SRC/tests/lib.sh"
+# Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
+# repo root; a missing lib.sh must stop the test, not let it pass without it.
+source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 for bin in "$CTSCOPE" "$CTINJECT"; do
