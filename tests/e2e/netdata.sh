@@ -103,6 +103,7 @@ if [ -d "/proc/$pids" ]; then
 	ct_fail "the plugin (pid $pids) is still there after netdata stopped: $(grep State "/proc/$pids/status")"
 fi
 grep -E 'Sanitizer|runtime error:' "$W/log/error.log" && ct_fail "a sanitizer report from the plugin in error.log"
+grep 'ctscope\.conf' "$W/log/error.log" && ct_fail "netdata complained about the alarms file (above)"
 errors=$(grep -c 'ctscope\.plugin:' "$W/log/error.log")
 [ "$errors" -eq 0 ] || { nd_show_logs; ct_fail "the plugin wrote $errors lines to error.log on a healthy namespace"; }
 if grep -E 'PLUGINSD\[ctscope\].*(Disabling|disabled|exited with error)' "$W/log/error.log"; then
