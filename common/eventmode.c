@@ -20,7 +20,10 @@
  *    entries too, never fewer than the live ones); more means the mirror
  *    holds entries the kernel does not, and it is rebuilt;
  *  - timeouts: the kernel refreshes a timeout on every packet without an
- *    event, and reports expiry late (its GC). An entry whose timeout ran
+ *    event (and shortens it, while data is unacknowledged, without one
+ *    too), and reports expiry late (its GC). So the timeout bands are as of
+ *    each entry's last event, answer or dump; the periodic resync
+ *    (RESYNC_EVERY_S) bounds how old that is. An entry whose timeout ran
  *    out in the mirror is asked about (IPCTNL_MSG_CT_GET by tuple, which
  *    also makes the kernel reap it if it is dead): gone -> removed, alive
  *    -> its new timeout. Staleness: an entry whose last event sat queued
@@ -40,6 +43,11 @@
  * half the table the dump is cheaper than the questions. */
 #define DUE_RESYNC_MIN 20000
 #define DUE_RESYNC_SHARE 2 /* 1/2 of the mirror */
+/* What no event reports — a timeout the kernel refreshes (or shortens, to
+ * nf_conntrack_tcp_timeout_unacknowledged) on a packet, a state change of
+ * an entry that has no event cache — is caught up by a dump this often: at
+ * a 10 s interval, one read in 60 costs what every dump-mode read costs. */
+#define RESYNC_EVERY_S 600
 /* Dumps within one read while events keep overrunning. One: a read then
  * costs at most what a dump-mode read costs and is at least as true; the
  * next read resyncs again (with a buffer twice the size) if it must. */
@@ -53,6 +61,7 @@ struct ctscope_eventmode {
 	struct ctscope_summary *sum;
 	bool synced;       /* the first dump is done */
 	uint64_t dumps;
+	uint32_t dumped_at; /* mirror clock of the last dump */
 	bool need_resync;
 	uint32_t now;      /* mirror clock of this read */
 	uint64_t events_applied, resyncs;
@@ -147,6 +156,7 @@ static int resync(struct ctscope_eventmode *em, struct ctscope_source *src, bool
 		return -1;
 	em->need_resync = false;
 	em->dumps++;
+	em->dumped_at = em->now;
 	if (em->synced)
 		em->resyncs++;
 	em->synced = true;
@@ -229,6 +239,8 @@ int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *
 {
 	em->now = ctscope_mirror_clock();
 	em->scanned = 0;
+	if (em->synced && em->now - em->dumped_at >= RESYNC_EVERY_S)
+		em->need_resync = true;
 	if (catch_up(em, src, err) < 0 || expire(em, src, err) < 0)
 		return -1;
 	if (ctscope_source_read_stats(src, snap, err) < 0)
