@@ -8,6 +8,9 @@
 # ctscope alarms are attached to the ctscope charts, that the one-destination
 # alarm is raised and the fill alarm is not; then that netdata's stop ends
 # the plugin (no process left, no zombie) with no error spam in error.log.
+# A second namespace, SMALL, holds 40 entries all to one destination: its
+# own charts, and its one-destination alarm stays clear (the alarm reads
+# each namespace's own entry count, and 40 is below its 1,000 minimum).
 source "$CTSCOPE_SRC/tests/lib.sh"
 source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh"
 ct_need_root
@@ -26,8 +29,14 @@ count=$(ct_count "$CT_NS")
 [ "$count" -eq 3400 ] || ct_fail "namespace $CT_NS holds $count entries after injecting 3,400"
 ct_log "namespace $CT_NS: $count entries, 2,500 to tcp 192.0.2.80:8443, 300 to tcp [2001:db8::bc]:5228"
 
+big=$CT_NS
+ct_netns ndsmall
+small=$CT_NS CT_NS=$big
+"$CTINJECT" --netns "$small" -q <<<'proto=udp src=10.5.0.1 dst=192.0.2.53 sport=1000 dport=53 timeout=7200 count=40 vary=sport' ||
+	ct_fail "ctinject could not fill namespace $small"
+
 nd_make_install
-nd_conf "$(nd_free_port)" "--netns $CT_NS --top 5"
+nd_conf "$(nd_free_port)" "--netns $CT_NS --netns $small --top 5"
 nd_start
 ct_log "netdata $(netdata -V 2>&1 | head -n 1) answers on 127.0.0.1:$ND_PORT"
 
@@ -84,6 +93,12 @@ ct_log "alarms attached: $(nd_api "/api/v1/alarms?all" | python3 -c 'import json
 nd_wait 50 "WARNING or CRITICAL from ctscope_conntrack_top_destination (2,500 of 3,400 entries to one destination)" \
 	'case $(alarm_status "$type.top_share" ctscope_conntrack_top_destination) in WARNING | CRITICAL) true ;; *) false ;; esac'
 ct_log "$type.top_share.ctscope_conntrack_top_destination: $(alarm_status "$type.top_share" ctscope_conntrack_top_destination)"
+small_share=$(alarm_status "ctscope_$small.top_share" ctscope_conntrack_top_destination)
+[ "$small_share" = CLEAR ] ||
+	ct_fail "ctscope_conntrack_top_destination is '$small_share' on $small, 40 entries (below the 1,000 minimum)"
+small_entries=$(nd_last_value "ctscope_$small.entries" entries)
+[ "$small_entries" = 40 ] || ct_fail "ctscope_$small.entries says '$small_entries', injected 40"
+ct_log "ctscope_$small: entries = 40, one destination holds all of them, ctscope_conntrack_top_destination CLEAR"
 fill=$(alarm_status "$type.fill" ctscope_conntrack_fill)
 [ "$fill" = CLEAR ] || ct_fail "ctscope_conntrack_fill is '$fill' on a table at $(nd_last_value "$type.fill" used) %"
 for a in insert_failed drop; do
