@@ -1,10 +1,11 @@
 #!/bin/bash
-# collectd with ctscope.so under valgrind for several intervals, reading one
-# namespace that works and one that does not exist (the retry path), then a
+# collectd with ctscope.so under valgrind for several intervals, in modes
+# dump and events, reading one namespace that works (entries added and
+# deleted meanwhile) and one that does not exist (the retry path), then a
 # clean shutdown (SIGTERM). Fails on any memory error, and on any block
 # allocated by ctscope's code (the plugin or libctscope) that is lost or
 # still held at exit: collectd frees each reader through its read
-# callback's free_func, so nothing of ours may survive. (~15 s)
+# callback's free_func, so nothing of ours may survive. (~20 s)
 source "$CTSCOPE_SRC/tests/lib.sh"
 source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
 ct_need_root
@@ -13,39 +14,12 @@ cd_sanitized && ct_skip "$CD_SO is a sanitizer build; valgrind cannot run ASan c
 cd_workdir collectd-valgrind
 cd_plugindir csv logfile
 
-ct_netns vg
-cd_fill "$CT_NS"
-missing=ctscope-t-absent-$$
-{
-	cd_conf_head 1
-	cat <<EOF
-LoadPlugin csv
-<Plugin csv>
-	DataDir "$W/csv"
-</Plugin>
-LoadPlugin ctscope
-<Plugin ctscope>
-	NetNS "$CT_NS" "$missing"
-	TopN 5
-</Plugin>
-EOF
-} >"$W/collectd.conf"
-cd_start valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite --num-callers=40 \
-	--log-file="$W/valgrind.log"
-rows() { cat "$W/csv/$CD_HOST/ctscope-$CT_NS/"conntrack-2* 2>/dev/null | grep -c '^[0-9]'; }
-cd_wait 60 "6 reads under valgrind" 'test "$(rows)" -ge 6'
-grep -q "\[error\] ctscope plugin: namespace \"$missing\"" "$W/collectd.log" ||
-	{ cd_show_logs; ct_fail "the missing namespace's error was not logged: the retry path did not run"; }
-reads=$(rows)
-cd_stop
-grep -q 'Exiting normally' "$W/collectd.log" || { cd_show_logs; ct_fail "collectd did not shut down cleanly under valgrind"; }
-grep -q 'ERROR SUMMARY' "$W/valgrind.log" || { tail "$W/valgrind.log"; ct_fail "valgrind wrote no summary"; }
-
 # A loss record or error is ours when the first frame past the allocator
 # (or, for errors, any frame) is in a source file of collectd-plugin/ or
 # common/. collectd itself has no debug info, so its frames show "(in ...)".
 ours=$( (cd "$CTSCOPE_SRC" && ls collectd-plugin/*.c common/*.c) | xargs -n1 basename | paste -sd'|')
-python3 - "$W/valgrind.log" "$ours" <<'EOF' || ct_fail "valgrind found problems in ctscope's code: the records above say where"
+vg_check() { # LOG: prints and fails on ctscope's problems in a valgrind log
+	python3 - "$1" "$ours" <<'EOF'
 import re, sys
 log, ours = sys.argv[1], set(sys.argv[2].split('|'))
 alloc = {'malloc', 'calloc', 'realloc', 'strdup', 'strndup', '__strdup', 'reallocarray'}
@@ -64,8 +38,7 @@ for b in blocks:
     frames = [(m.group(1), m.group(2).split(':')[0]) for m in frames if m]
     if not frames:
         continue
-    head = b[0]
-    if 'in loss record' in head:
+    if 'in loss record' in b[0]:
         first = next((f for f in frames if f[0] not in alloc), None)
         mine = first is not None and first[1] in ours
     else:
@@ -79,5 +52,49 @@ print(''.join(summary).strip())
 print(f'{bad} problem(s) allocated by or raised in ctscope code')
 sys.exit(1 if bad else 0)
 EOF
-ct_log "valgrind: $reads reads of $CT_NS plus the retry path, clean shutdown, nothing of ctscope's lost or left"
+}
+
+ct_netns vg
+cd_fill "$CT_NS"
+missing=ctscope-t-absent-$$
+churn="proto=tcp src=10.7.0.1 dst=192.0.2.80 sport=1024 dport=8443 state=established timeout=7200 flags=assured,seen_reply count=300 vary=sport"
+rows() { cat "$W/csv-$mode/$CD_HOST/ctscope-$CT_NS/"conntrack-2* 2>/dev/null | grep -c '^[0-9]'; }
+
+for mode in dump events; do
+	{
+		cd_conf_head 1
+		cat <<EOF
+LoadPlugin csv
+<Plugin csv>
+	DataDir "$W/csv-$mode"
+</Plugin>
+LoadPlugin ctscope
+<Plugin ctscope>
+	Mode "$mode"
+	NetNS "$CT_NS" "$missing"
+	TopN 5
+</Plugin>
+EOF
+	} >"$W/collectd.conf"
+	: >"$W/collectd.log"
+	cd_start valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite --num-callers=40 \
+		--log-file="$W/valgrind-$mode.log"
+	cd_wait 60 "3 reads in mode $mode under valgrind" 'test "$(rows)" -ge 3'
+	echo "$churn" | "$CTINJECT" --netns "$CT_NS" -q || ct_fail "ctinject could not add entries"
+	cd_wait 60 "6 reads in mode $mode under valgrind" 'test "$(rows)" -ge 6'
+	echo "$churn" | "$CTINJECT" --netns "$CT_NS" --delete -q || ct_fail "ctinject could not delete entries"
+	cd_wait 60 "8 reads in mode $mode under valgrind" 'test "$(rows)" -ge 8'
+	grep -q "\[error\] ctscope plugin: namespace \"$missing\"" "$W/collectd.log" ||
+		{ cd_show_logs; ct_fail "mode $mode: the missing namespace's error was not logged: the retry path did not run"; }
+	reads=$(rows)
+	cd_stop
+	grep -q 'Exiting normally' "$W/collectd.log" ||
+		{ cd_show_logs; ct_fail "mode $mode: collectd did not shut down cleanly under valgrind"; }
+	grep -q 'ERROR SUMMARY' "$W/valgrind-$mode.log" ||
+		{ tail "$W/valgrind-$mode.log"; ct_fail "mode $mode: valgrind wrote no summary"; }
+	vg_check "$W/valgrind-$mode.log" ||
+		ct_fail "mode $mode: valgrind found problems in ctscope's code: the records above say where"
+	ct_log "valgrind, mode $mode: $reads reads of $CT_NS with entries added and deleted, plus the retry path;" \
+		"clean shutdown, nothing of ctscope's lost or left"
+done
 echo "PASS"
