@@ -67,6 +67,7 @@ struct ctscope_eventmode {
 	uint64_t events_applied, resyncs;
 	/* per read */
 	uint64_t scanned, added;
+	bool behind; /* a drain stopped at its bound: the mirror lags */
 	/* due entries collected by the wheel, asked about after it */
 	struct ctscope_entry *due;
 	size_t n_due, due_cap;
@@ -143,6 +144,10 @@ static int drain(struct ctscope_eventmode *em, struct ctscope_error *err)
 	int rc = ctscope_events_drain(em->events, apply_event, em, &em->scanned, err);
 	if (rc < 0)
 		em->need_resync = true;
+	if (rc == 2) {
+		em->behind = true;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -239,6 +244,7 @@ int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *
 {
 	em->now = ctscope_mirror_clock();
 	em->scanned = 0;
+	em->behind = false;
 	if (em->synced && em->now - em->dumped_at >= RESYNC_EVERY_S)
 		em->need_resync = true;
 	if (catch_up(em, src, err) < 0 || expire(em, src, err) < 0)
@@ -251,8 +257,9 @@ int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *
 		return -1;
 	/* the mirror may not hold more than the kernel counted plus what was
 	 * added since: more means entries whose DESTROY never came (a dump
-	 * since the count is newer than it, and exempt) */
-	if (em->dumps == dumps && ctscope_mirror_count(em->mirror) > snap->table.entries + em->added) {
+	 * since the count is newer than it, and exempt; a mirror still behind
+	 * the stream may be older than the count, and is not judged) */
+	if (em->dumps == dumps && !em->behind && ctscope_mirror_count(em->mirror) > snap->table.entries + em->added) {
 		em->need_resync = true;
 		if (catch_up(em, src, err) < 0)
 			return -1;

@@ -39,6 +39,9 @@
  * while events wait. */
 #define EVENT_RCVBUF_INITIAL (4 * 1024 * 1024)
 #define EVENT_RCVBUF_MAX (64 * 1024 * 1024)
+/* One drain reads at most this many events (~1 s of work): under a stream
+ * almost as fast as we are, the read must still return; the rest waits. */
+#define EVENT_DRAIN_MAX 500000
 /* recvmmsg batch: one event is one datagram of a few hundred bytes. */
 #define EVENT_BATCH 64
 #define EVENT_SLOT 8192
@@ -258,7 +261,9 @@ int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *d
 	struct iovec iov[EVENT_BATCH];
 	struct event_ctx ctx = { cb, data, err, false };
 	int fd = mnl_socket_get_fd(ev->ev);
-	for (;;) {
+	for (uint64_t taken = 0;; taken += EVENT_BATCH) {
+		if (taken >= EVENT_DRAIN_MAX)
+			return 2;
 		memset(msgs, 0, sizeof(msgs));
 		for (int i = 0; i < EVENT_BATCH; i++) {
 			iov[i] = (struct iovec){ ev->buf + (size_t)i * EVENT_SLOT, EVENT_SLOT };

@@ -229,7 +229,8 @@ struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct c
 void ctscope_events_close(struct ctscope_events *ev);
 /* Reads every pending event without blocking, cb for each; *received
  * counts datagrams. Returns 0 when drained, 1 on an overrun (events were
- * lost: resubscribe, then resync), -1 on error. */
+ * lost: resubscribe, then resync), 2 when it stopped at its bound with
+ * events still queued, -1 on error. */
 int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, uint64_t *received,
                          struct ctscope_error *err);
 /* After an overrun: a fresh subscription (empty queue, doubled buffer up
