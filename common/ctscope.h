@@ -251,6 +251,7 @@ struct ctscope_collector *ctscope_collector_new(const struct ctscope_config *cfg
  * *err filled and *snap left cleared: nothing half-read is reported. */
 int ctscope_collector_read(struct ctscope_collector *c, struct ctscope_snapshot *snap, struct ctscope_error *err);
 
+/* Frees everything the collector holds; NULL is allowed. */
 void ctscope_collector_free(struct ctscope_collector *c);
 
 /* Validates a namespace spec without opening it; writes its safe label. */

@@ -55,7 +55,9 @@ int ctscope_netns_label(const char *spec, char *label, size_t len, struct ctscop
 	if (spec_path(spec, path, sizeof(path), err) < 0)
 		return -1;
 	const char *base = spec;
-	char pidbuf[32];
+	/* as long as the longest label (snapshot.netns_label), so two paths that
+	 * differ late do not collide */
+	char pidbuf[sizeof(((struct ctscope_snapshot *)0)->netns_label)];
 	if (strncmp(spec, "pid:", 4) == 0) {
 		snprintf(pidbuf, sizeof(pidbuf), "pid_%s", spec + 4);
 		base = pidbuf;
