@@ -43,6 +43,8 @@
  * half the table the dump is cheaper than the questions. */
 #define DUE_RESYNC_MIN 20000
 #define DUE_RESYNC_SHARE 2 /* 1/2 of the mirror */
+/* The list of due entries (64 bytes each) kept between reads, at most. */
+#define DUE_KEEP 16384
 /* What no event reports — a timeout the kernel refreshes (or shortens, to
  * nf_conntrack_tcp_timeout_unacknowledged) on a packet, a state change of
  * an entry that has no event cache — is caught up by a dump this often: at
@@ -234,6 +236,11 @@ static int expire(struct ctscope_eventmode *em, struct ctscope_source *src, stru
 	size_t answered = 0;
 	int rc = ctscope_events_query(em->events, em->due, em->n_due, &cbs, &answered, err);
 	em->scanned += answered;
+	if (em->due_cap > DUE_KEEP) { /* a mass expiry's list is not kept for life */
+		free(em->due);
+		em->due = NULL;
+		em->n_due = em->due_cap = 0;
+	}
 	if (rc < 0)
 		em->need_resync = true;
 	return rc;
