@@ -27,7 +27,7 @@ ip netns exec "$CT_NS" sysctl -qw net.netfilter.nf_conntrack_events=1 ||
 	ct_fail "cannot set nf_conntrack_events=1 inside $CT_NS"
 # base: 3,000 blocks of 100 entries (block b: src 10.5.<b/256>.<b%256>),
 # so the churn can delete one block per line. The churn stays below what
-# the event buffer holds while the dump runs (~8,700 events): no overrun.
+# the event buffer holds while the dump runs (~6,500 events): no overrun.
 python3 - >"$tmp/base" <<'PY'
 for b in range(3000):
     print(f"proto=tcp src=10.5.{b // 256}.{b % 256} dst=192.0.2.{b % 7 + 1} sport=1024 dport=443 "
