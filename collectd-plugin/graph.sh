@@ -8,8 +8,8 @@
 #
 # The entries are injected (tests/tools/ctinject), not real traffic; the
 # graph shows how the collectd values behave, not a real firewall's night.
-source "$(dirname "$0")/../tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+source "$(dirname "$0")/../tests/lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh" || exit 1
 OUT=${1:-$CTSCOPE_SRC/collectd-plugin/graph.png}
 ct_need_root
 cd_require rrdtool

@@ -14,8 +14,8 @@ export CTSCOPE_SRC
 BUILD=${BUILD:-$CTSCOPE_SRC/build}
 BUILD=$(cd "$BUILD" && pwd) || exit 1
 OUT=$(realpath -m "${1:-$CTSCOPE_SRC/netdata-plugin/screenshot.png}")
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh"
+source "$(dirname "$0")/../tests/lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh" || exit 1
 ct_need_root
 nd_require chromium
 [ -f /usr/share/netdata/web/index.html ] || ct_fail "no netdata dashboard files: apt-get install netdata-web"

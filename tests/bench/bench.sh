@@ -14,7 +14,7 @@
 #
 # Only one bench namespace is alive at a time: the kernel keeps one hash
 # table for every namespace, so a dump anywhere walks all of them.
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 ENTRIES=${BENCH_ENTRIES:-1000000}
 RUNS=${BENCH_RUNS:-5}

@@ -6,8 +6,8 @@
 # RRD against the kernel's count, that Graphite got tcp_state established
 # and the hot destination under their documented names, and that collectd
 # accepts the example config.
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh" || exit 1
 ct_need_root
 cd_require rrdtool carbon-cache whisper-fetch
 cd_workdir collectd

@@ -7,8 +7,8 @@
 #    interval, while the other namespace keeps being read; once it is
 #    created, ctscope says so and its values appear;
 # 3. that namespace deleted and made again: ctscope reads the new one.
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh" || exit 1
 ct_need_root
 cd_require
 cd_workdir collectd-errors

@@ -4,8 +4,8 @@
 # must show up in the dispatched values (entries, tcp_state, the hot
 # top_destination) and agree with the kernel again within a few intervals.
 # Also checks that the Interval of <Plugin ctscope> overrides collectd's.
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh" || exit 1
 ct_need_root
 cd_require
 cd_workdir collectd-events

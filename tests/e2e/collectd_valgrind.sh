@@ -6,8 +6,8 @@
 # allocated by ctscope's code (the plugin or libctscope) that is lost or
 # still held at exit: collectd frees each reader through its read
 # callback's free_func, so nothing of ours may survive. (~20 s)
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/collectd_lib.sh" || exit 1
 ct_need_root
 cd_require valgrind
 cd_sanitized && ct_skip "$CD_SO is a sanitizer build; valgrind cannot run ASan code (run this test from a normal build)"

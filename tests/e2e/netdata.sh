@@ -11,8 +11,8 @@
 # A second namespace, SMALL, holds 40 entries all to one destination: its
 # own charts, and its one-destination alarm stays clear (the alarm reads
 # each namespace's own entry count, and 40 is below its 1,000 minimum).
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh" || exit 1
 ct_need_root
 nd_require
 nd_workdir netdata

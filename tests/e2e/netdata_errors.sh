@@ -7,8 +7,8 @@
 #     that does not exist yet is reported once while the other one is
 #     charted every second, and is charted too once it appears; SIGTERM
 #     and a closed stdout both end the plugin with status 0 at once.
-source "$CTSCOPE_SRC/tests/lib.sh"
-source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
+source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh" || exit 1
 ct_need_root
 nd_require setpriv
 nd_workdir netdata-errors

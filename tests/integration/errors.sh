@@ -5,7 +5,7 @@
 # Nothing is printed on stdout when nothing could be read.
 # Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
-source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
 command -v setpriv >/dev/null || ct_fail "setpriv is missing: install util-linux"

@@ -9,7 +9,7 @@
 # last report must equal `conntrack -L` on every count and the top 5
 # destinations, sources and ports; an overrun (lost_events > 0) must have
 # been answered by a resync, and the silent deletes too.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 for bin in "$CTSCOPE" "$CTINJECT"; do

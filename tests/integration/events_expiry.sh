@@ -10,7 +10,7 @@
 # alive and be gone from every report read more than 2 intervals + 1 s (the
 # documented bound, eventmode.c) after its timeout — here 3 s, checked with
 # 1 s of slack for scheduling — while the long-lived ones stay counted.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 for bin in "$CTSCOPE" "$CTINJECT"; do
 	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"

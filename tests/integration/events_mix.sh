@@ -12,7 +12,7 @@
 # itself, which must pass whatever the state of event mode.
 # Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
-source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 MODE=${CT_EVENTS_MODE:-events}

@@ -11,7 +11,7 @@
 # keeps creating batches of entries, deleting the batch before, and deleting
 # base entries. The report after the churn must equal `conntrack -L`, with
 # resyncs = 0 and lost_events = 0.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 for bin in "$CTSCOPE" "$CTINJECT"; do

@@ -8,7 +8,7 @@
 # 8,000 of them deleted, nothing else — no overrun, no expiry, no other
 # change that could trigger a rebuild. Within three reads the report must
 # equal `conntrack -L`, with a resync and no lost event.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 for bin in "$CTSCOPE" "$CTINJECT"; do

@@ -19,7 +19,7 @@
 # days of ESTABLISHED (reported by nothing). Event mode's bands are as of an
 # entry's last event until it is asked again (eventmode.c), so here they are
 # only checked to cover every entry.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"

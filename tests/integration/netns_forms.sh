@@ -7,7 +7,7 @@
 # JSON's `netns` must echo the spec as given.
 # Run by tests/run-tests.sh (which exports CTSCOPE_SRC) or straight from the
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
-source "${CTSCOPE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 for bin in "$CTSCOPE" "$CTINJECT"; do
 	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"

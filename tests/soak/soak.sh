@@ -12,7 +12,7 @@
 #   - both stop on SIGINT with status 0, nothing on stderr (in a sanitized
 #     build that includes LeakSanitizer's report at exit).
 # Run: sudo make soak [SOAK_SECONDS=N] [SANITIZE=address,undefined]
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 SOAK_SECONDS=${SOAK_SECONDS:-120}
 CHURN=${CHURN:-5000}

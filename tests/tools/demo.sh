@@ -8,7 +8,7 @@
 #
 #   BUILD=build ./tests/tools/demo.sh [ctscope options]
 CTSCOPE_SRC=$(cd "$(dirname "$0")/../.." && pwd)
-source "$CTSCOPE_SRC/tests/lib.sh" || exit 1
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 for bin in "$CTSCOPE" "$CTINJECT"; do
 	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
