@@ -7,7 +7,7 @@
 # Rewrites tests/fuzz/corpus/*.bin; commit what changed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib.sh"
+source "$here/../lib.sh" || exit 1
 ct_need_root
 CTRECORD=$BUILD/tests/tools/ctrecord
 [ -x "$CTRECORD" ] && [ -x "$CTINJECT" ] || ct_fail "build the test tools first: make BUILD=$BUILD tests"

@@ -4,7 +4,7 @@
 # is refused by the real binary with exit 2, the reason naming the option
 # and the value, the usage reminder, and nothing on stdout, before any
 # namespace is opened. (Parser-level cases: tests/unit/test_cli_options.c.)
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
 tmp=$(mktemp -d /tmp/ctscope-badval.XXXXXX)
 ct_on_exit "rm -rf $tmp"

@@ -4,4 +4,4 @@
 # included, churns a table under dump and event mode and checks flat RSS,
 # exact counts once quiet, and a clean stop (LeakSanitizer at exit).
 export SOAK_SECONDS=${SOAK_SECONDS:-20} CHURN=${CHURN:-2000}
-exec "$CTSCOPE_SRC/tests/soak/soak.sh"
+exec "$(dirname "$0")/../soak/soak.sh"

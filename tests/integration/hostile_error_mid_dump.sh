@@ -9,7 +9,7 @@
 # in the same process report the whole table (ctscope --interval), and a
 # one-shot run exits 1 with an empty stdout.
 # (The parser's side of this: tests/unit/test_parse.c.)
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
 [ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"

@@ -11,7 +11,7 @@
 # loss every tick and never reopens a namespace. (`ip netns del` only
 # unmounts the name; the namespace lives on while ctscope's own socket
 # holds it, so without a check ctscope would report its frozen table.)
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"

@@ -7,7 +7,7 @@
 # fix (modprobe nf_conntrack_netlink) with nothing on stdout; the netdata
 # plugin, which cannot expect this to fix itself, says so once and prints
 # DISABLE. Every other socket still works, so only this path is tested.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"

@@ -8,7 +8,7 @@
 #   >/dev/full     a write error: exit 1, one line naming the error
 # The netdata plugin's closed pipe is tests/e2e/netdata_errors.sh's; here
 # it only gets the closed and the full stdout.
-source "$CTSCOPE_SRC/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
 [ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
