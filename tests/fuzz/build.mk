@@ -20,8 +20,9 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -Icli $(MNL_CFLAGS) $(FUZZ_SAN)
 FUZZ_CORE_OBJ := $(COMMON_SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_parse $(FUZZ_DIR)/fuzz_events $(FUZZ_DIR)/fuzz_options
-# What fuzz_options needs of the front-ends: their option parsers only.
-FUZZ_FRONT_SRC := cli/options.c netdata-plugin/options.c collectd-plugin/options.c collectd-plugin/mapping.c \
+# What fuzz_options needs of the front-ends: their option parsers, and the
+# CLI's JSON string escaper.
+FUZZ_FRONT_SRC := cli/options.c cli/jsonw.c netdata-plugin/options.c collectd-plugin/options.c collectd-plugin/mapping.c \
 	collectd-plugin/destkey.c
 FUZZ_FRONT_OBJ := $(FUZZ_FRONT_SRC:%.c=$(FUZZ_DIR)/fe/%.o)
 

@@ -1,7 +1,9 @@
 /* fuzz_options.c — libFuzzer target over what a user types or writes:
  * the ctscope command line (cli/options.c), ctscope.plugin's command line
  * (netdata-plugin/options.c) and a <Plugin ctscope> block of collectd.conf
- * (collectd-plugin/options.c), the first byte choosing which.
+ * (collectd-plugin/options.c), the first byte choosing which; a fourth
+ * choice runs the rest through the JSON string escaper (cli/jsonw.c) that
+ * writes namespace names, which are bytes, not text.
  *
  *   argv:      the rest split at NUL bytes into words after "ctscope"
  *   collectd:  the rest as lines "Key<TAB>value<TAB>value..."; a value
@@ -11,7 +13,8 @@
  *
  * Must hold for any input: a refusal always says why (and collectd's
  * report count is the problem count), and whatever is accepted is in its
- * documented range, with namespace labels safe for chart and file names.
+ * documented range, with namespace labels safe for chart and file names;
+ * an escaped string is a valid JSON string body of valid UTF-8.
  */
 #include <ctype.h>
 #include <math.h>
@@ -212,16 +215,75 @@ static void fuzz_collectd(const uint8_t *data, size_t size)
 	free(text);
 }
 
+/* ---- JSON: checked by an independent reading of RFC 8259 and RFC 3629 ---- */
+
+static size_t valid_utf8(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0];
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	if (c < 0xc2 || c > 0xf4 || left < n)
+		return 0;
+	uint32_t cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static void fuzz_json(const uint8_t *data, size_t size)
+{
+	char *in = malloc(size + 1), *out = NULL;
+	size_t len = 0;
+	HARNESS_CHECK(in != NULL);
+	memcpy(in, data, size);
+	in[size] = '\0';
+	FILE *f = open_memstream(&out, &len);
+	HARNESS_CHECK(f != NULL);
+	jsonw_escape(f, in);
+	HARNESS_CHECK(fclose(f) == 0);
+	const unsigned char *p = (const unsigned char *)out;
+	for (size_t i = 0; i < len;) {
+		if (p[i] == '\\') {
+			HARNESS_CHECK(i + 1 < len && p[i + 1] && strchr("\"\\/bfnrtu", p[i + 1]) != NULL);
+			if (p[i + 1] == 'u') {
+				HARNESS_CHECK(i + 6 <= len);
+				for (size_t k = 2; k < 6; k++)
+					HARNESS_CHECK(isxdigit(p[i + k]));
+				i += 6;
+			} else {
+				i += 2;
+			}
+		} else if (p[i] >= 0x80) {
+			size_t n = valid_utf8(p + i, len - i);
+			HARNESS_CHECK(n > 0);
+			i += n;
+		} else {
+			HARNESS_CHECK(p[i] >= 0x20 && p[i] != '"');
+			i++;
+		}
+	}
+	/* nothing is lost: without escapes and U+FFFD, it is the input */
+	if (!strchr(in, '\\') && !strchr(in, '"') && len == strlen(in))
+		HARNESS_CHECK(memcmp(out, in, len) == 0);
+	free(out);
+	free(in);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1 || size > 4096)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: fuzz_cli(data + 1, size - 1); break;
 	case 1: fuzz_netdata(data + 1, size - 1); break;
-	default: fuzz_collectd(data + 1, size - 1); break;
+	case 2: fuzz_collectd(data + 1, size - 1); break;
+	default: fuzz_json(data + 1, size - 1); break;
 	}
 	return 0;
 }
