@@ -1,7 +1,7 @@
 #!/bin/bash
 # hostile_netns_vanish: a namespace deleted (and later made again under the
-# same name) while ctscope and ctscope.plugin read it and another one every
-# second. Must hold: the other namespace is reported every interval with
+# same name) while ctscope and ctscope.plugin (dump and event mode) read it
+# and another one every second. Must hold: the other namespace is reported every interval with
 # its true count, nothing crashes or hangs, no sanitizer report, and the
 # lost namespace's error is said at most once per outage.
 #
@@ -97,28 +97,31 @@ check_counts ctscope "$tmp/cli.counts"
 errors_said_once ctscope "$tmp/cli.err" no
 ct_log "ctscope: exit $rc, $(wc -l <"$tmp/cli.counts") reports"
 
-# ---- the netdata plugin ----
+# ---- the netdata plugin, in dump and in event mode ----
 if [ -x "$PLUGIN" ]; then
-	ip netns del "$A"
-	ip netns add "$A" && ip -n "$A" link set lo up
-	inject "$A" 'proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1 dport=80 count=5 vary=sport timeout=3600'
-	"$PLUGIN" 1 --netns "$A" --netns "$B" >"$tmp/nd.out" 2>"$tmp/nd.err" &
-	pid=$!
-	outage
-	sleep 3
-	kill -TERM $pid
-	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	kill -0 $pid 2>/dev/null && { kill -KILL $pid; ct_fail "ctscope.plugin did not stop within 5 s of SIGTERM"; }
-	wait $pid
-	rc=$?
-	no_sanitizer_report "$tmp/nd.err" ctscope.plugin
-	[ $rc -eq 0 ] || ct_fail "ctscope.plugin exited $rc after SIGTERM: $(head -c 1000 "$tmp/nd.err")"
-	# "BEGIN ctscope_<label>.entries" then "SET entries = N": one line per report
-	awk '/^BEGIN ctscope_.*\.entries/ { ns = $2; sub(/^ctscope_/, "", ns); sub(/\.entries$/, "", ns) }
-	     /^SET entries = / && ns != "" { print ns, $4; ns = "" }' "$tmp/nd.out" >"$tmp/nd.counts"
-	check_counts ctscope.plugin "$tmp/nd.counts"
-	errors_said_once ctscope.plugin "$tmp/nd.err" yes
-	ct_log "ctscope.plugin: $(wc -l <"$tmp/nd.counts") reports"
+	for mode in dump events; do
+		ip netns del "$A"
+		ip netns add "$A" && ip -n "$A" link set lo up
+		inject "$A" 'proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1 dport=80 count=5 vary=sport timeout=3600'
+		"$PLUGIN" 1 --mode $mode --netns "$A" --netns "$B" >"$tmp/nd.out" 2>"$tmp/nd.err" &
+		pid=$!
+		outage
+		sleep 3
+		kill -TERM $pid
+		for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+		kill -0 $pid 2>/dev/null && { kill -KILL $pid; ct_fail "ctscope.plugin --mode $mode did not stop within 5 s of SIGTERM"; }
+		wait $pid
+		rc=$?
+		who="ctscope.plugin --mode $mode"
+		no_sanitizer_report "$tmp/nd.err" "$who"
+		[ $rc -eq 0 ] || ct_fail "$who exited $rc after SIGTERM: $(head -c 1000 "$tmp/nd.err")"
+		# "BEGIN ctscope_<label>.entries" then "SET entries = N": one line per report
+		awk '/^BEGIN ctscope_.*\.entries/ { ns = $2; sub(/^ctscope_/, "", ns); sub(/\.entries$/, "", ns) }
+		     /^SET entries = / && ns != "" { print ns, $4; ns = "" }' "$tmp/nd.out" >"$tmp/nd.counts"
+		check_counts "$who" "$tmp/nd.counts"
+		errors_said_once "$who" "$tmp/nd.err" yes
+		ct_log "$who: $(wc -l <"$tmp/nd.counts") reports"
+	done
 else
 	ct_log "no $PLUGIN in this build: plugin half not run"
 fi
