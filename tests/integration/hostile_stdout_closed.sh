@@ -6,6 +6,7 @@
 #   | head -c 10   the reader closed the pipe: exit quietly (status 1 or 0)
 #   >&-            stdout closed before start: exit 1, one line saying so
 #   >/dev/full     a write error: exit 1, one line naming the error
+# (in every mode: stats, dump, events).
 # The netdata plugin's closed pipe is tests/e2e/netdata_errors.sh's; here
 # it only gets the closed and the full stdout.
 source "$(dirname "$0")/../lib.sh" || exit 1
@@ -37,7 +38,7 @@ verdict() {
 	if [ $ok -eq 1 ]; then echo "ok: $what (exit $rc)"; else failures=$((failures + 1)); sed 's/^/    stderr| /' "$tmp/err"; fi
 }
 
-for args in "--json" "" "--json --mode stats"; do
+for args in "--json" "" "--json --mode stats" "--json --mode events"; do
 	# shellcheck disable=SC2086 # word-split on purpose
 	timeout 15 "$CTSCOPE" $args --interval 1 --netns "$CT_NS" 2>"$tmp/err" | head -c 10 >/dev/null
 	verdict "ctscope $args --interval 1 | head -c 10" "${PIPESTATUS[0]}" "0 1" ''
