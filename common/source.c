@@ -138,10 +138,16 @@ static int check_framing(const uint8_t *buf, size_t len, struct run_ctx *ctx)
 		size_t left = len - off;
 		if (left >= sizeof(h))
 			memcpy(&h, buf + off, sizeof(h));
-		if (left < sizeof(h) || h.nlmsg_len < sizeof(h) || h.nlmsg_len > left) {
+		if (left < sizeof(h)) {
 			ctscope_error_set(ctx->err, EBADMSG, "please report this with the kernel version",
-			                  "cannot %s: the kernel sent a netlink message of %u bytes where %zu remain",
-			                  ctx->what, left < sizeof(h) ? 0u : h.nlmsg_len, left);
+			                  "cannot %s: the kernel's answer ends in %zu bytes that are not a whole netlink "
+			                  "message", ctx->what, left);
+			return -1;
+		}
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > left) {
+			ctscope_error_set(ctx->err, EBADMSG, "please report this with the kernel version",
+			                  "cannot %s: the kernel sent a netlink message claiming %u bytes where %zu remain",
+			                  ctx->what, h.nlmsg_len, left);
 			return -1;
 		}
 		off += MNL_ALIGN(h.nlmsg_len) < left ? MNL_ALIGN(h.nlmsg_len) : left;
