@@ -29,10 +29,10 @@ done
 # Entries: the integration mix's families and protocols, every entry its
 # own destination, each source opening SOURCES_PER of them (a gateway's
 # clients). Timeouts are long: the table must not shrink while we measure.
-bench_lines() {
-	python3 - "$1" "$SOURCES_PER" <<'EOF'
+bench_lines() { # bench_lines N [OFFSET]: OFFSET shifts every address, for a second batch
+	python3 - "$1" "$SOURCES_PER" "${2:-0}" <<'EOF'
 import ipaddress, sys
-n, per = int(sys.argv[1]), int(sys.argv[2])
+n, per, offset = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 shapes = [  # share, proto, family, dport, state, flags
     (40, "tcp", 4, 443, "established", "assured,seen_reply"),
     (15, "tcp", 6, 443, "established", "assured,seen_reply"),
@@ -41,9 +41,10 @@ shapes = [  # share, proto, family, dport, state, flags
     (10, "udp", 6, 53, None, ""),
     (5, "icmp", 4, None, None, ""),
 ]
-dst4, dst6 = int(ipaddress.ip_address("100.64.0.0")), int(ipaddress.ip_address("2001:db8::"))
-src = int(ipaddress.ip_address("10.0.0.1"))
-src6 = int(ipaddress.ip_address("fd00::1"))
+dst4 = int(ipaddress.ip_address("100.64.0.0")) + offset
+dst6 = int(ipaddress.ip_address("2001:db8::")) + offset
+src = int(ipaddress.ip_address("10.0.0.1")) + offset
+src6 = int(ipaddress.ip_address("fd00::1")) + offset
 wants = [n * shape[0] // 100 for shape in shapes]
 wants[-1] = n - sum(wants[:-1])
 for (share, proto, fam, dport, state, flags), want in zip(shapes, wants):
@@ -81,6 +82,11 @@ peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 
 ct_raise_max $((ENTRIES + 100000))
 echo "ctscope bench: $(nproc) cores, kernel $(uname -r), $(date -u +%FT%TZ)"
+# The dump is received on one core and parsed on the other: a busy second
+# core makes dump mode look up to 1.5x slower than it is. Say so.
+busy=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | awk -v me=$$ '$1 > 20 && $2 != me {print $3 " (" $1 "%)"}' | head -n 3 | paste -sd, -)
+[ -z "$busy" ] || echo "warning: other processes are busy ($busy): ratios will be off"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- scaling: dump mode against the floor at growing sizes ----
 scaling=()
@@ -115,16 +121,35 @@ rss_dump=$(peak_rss_kb "$CTSCOPE" --json --mode dump --netns "$NS")
 rss_stats=$(peak_rss_kb "$CTSCOPE" --json --mode stats --netns "$NS")
 rss_floor=$(peak_rss_kb "$FLOOR" --netns "$NS")
 
-python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "${scaling[@]}" <<'EOF'
+# ---- event mode at ENTRIES: quiet intervals, then a burst of new entries ----
+BURST=${BENCH_BURST:-200000}
+ct_raise_max $((ENTRIES + BURST + 100000))
+/usr/bin/time -o "$OUT/events.rss" -f %M \
+	"$CTSCOPE" --json --mode events --interval 1 --count 14 --netns "$NS" >"$OUT/events.jsonl" 2>"$OUT/events.err" &
+ev_pid=$!
+ct_on_exit "kill $ev_pid"
+for _ in $(seq 600); do [ "$(wc -l <"$OUT/events.jsonl")" -ge 6 ] && break; sleep 0.1; done
+[ "$(wc -l <"$OUT/events.jsonl")" -ge 6 ] || ct_fail "event mode gave no reports: $(cat "$OUT/events.err")"
+burst_start=$(date +%s.%N)
+bench_lines "$BURST" $((ENTRIES * 2)) | "$CTINJECT" -q --netns "$NS" || ct_fail "cannot inject the burst"
+burst_s=$(awk -v a="$burst_start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+wait "$ev_pid" || ct_fail "event mode failed: $(cat "$OUT/events.err")"
+truth_entries=$(ct_count "$NS")
+
+python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "$load_start" "$BURST" "$burst_s" "$truth_entries" "${scaling[@]}" <<'EOF'
 import json, os, platform, sys
 out, entries = sys.argv[1], int(sys.argv[2])
+load_start = sys.argv[6]
+load_end = " ".join(open("/proc/loadavg").read().split()[:3])
 rss = {"ctscope --mode dump": int(sys.argv[3]), "ctscope --mode stats": int(sys.argv[4]), "floor": int(sys.argv[5])}
 scaling = [dict(zip(("entries", "floor_s", "dump_s"), (int(a), float(b), float(c))))
-           for a, b, c in (s.split() for s in sys.argv[6:])]
+           for a, b, c in (s.split() for s in sys.argv[10:])]
+burst, burst_s, truth_entries = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
 res = json.load(open(os.path.join(out, "compare.json")))["results"]
 floor = next(r["median"] for r in res if r["command"] == "floor")
 rows = []
-print(f"\n{entries:,} entries, {os.cpu_count()} cores, kernel {platform.release()}")
+print(f"\n{entries:,} entries, {os.cpu_count()} cores, kernel {platform.release()}, "
+      f"load average {load_start} at start, {load_end} at end")
 print(f"{'command':<32} {'median':>9} {'min':>8} {'max':>8} {'x floor':>8} {'peak RSS':>10}")
 for r in res:
     name = r["command"]
@@ -141,6 +166,33 @@ for s in scaling:
     print(f"  {s['entries']:>9,} entries: floor {s['floor_s']:.3f}s  dump {s['dump_s']:.3f}s  {s['ratio']:.2f}x"
           f"  ({s['dump_s'] / s['entries'] * 1e9:.0f} ns/entry)")
 json.dump({"entries": entries, "cores": os.cpu_count(), "kernel": platform.release(),
+           "loadavg_start": load_start, "loadavg_end": load_end,
            "results": rows, "scaling": scaling}, open(os.path.join(out, "results.json"), "w"), indent=2)
+reports = [json.loads(l) for l in open(os.path.join(out, "events.jsonl"))]
+col = [r["collector"] for r in reports]
+quiet = sorted(c["duration_ms"] for c in col[1:5])  # after the initial dump, before the burst
+busy = [(b["events"] - a["events"], b["duration_ms"], b["resyncs"] - a["resyncs"]) for a, b in zip(col[4:], col[5:])]
+ev_n = sum(n for n, _, _ in busy)
+ev_ms = sum(ms for n, ms, _ in busy if n)
+last = reports[-1]
+events = {"initial_dump_ms": col[0]["duration_ms"], "quiet_ms_median": quiet[len(quiet) // 2],
+          "quiet_ms_max": quiet[-1], "burst_entries": burst, "burst_seconds": burst_s,
+          "burst_events_per_s": burst / burst_s, "events_applied": ev_n,
+          "us_per_event": ev_ms * 1000 / ev_n if ev_n else None,
+          "resyncs": last["collector"]["resyncs"], "lost_events": last["collector"]["lost_events"],
+          "last_report_entries": last["table"]["entries"], "kernel_entries": truth_entries,
+          "mirror_entries": sum(last["families"].values()),
+          "peak_rss_kib": int(open(os.path.join(out, "events.rss")).read().split()[-1])}
+print(f"\nevent mode over {entries:,} entries: first read (dump + mirror) {events['initial_dump_ms']:.0f} ms;"
+      f" quiet read median {events['quiet_ms_median']:.2f} ms (max {events['quiet_ms_max']:.2f})")
+print(f"  burst of {burst:,} new entries in {burst_s:.2f} s ({events['burst_events_per_s']:,.0f}/s):"
+      f" {ev_n:,} events applied" + (f", {events['us_per_event']:.1f} us each" if ev_n else "") +
+      f"; resyncs {events['resyncs']}, lost events {events['lost_events']}")
+print(f"  last report: {events['mirror_entries']:,} entries in the mirror, kernel count {truth_entries:,};"
+      f" peak RSS {events['peak_rss_kib'] / 1024:.1f} MiB")
+with open(os.path.join(out, "results.json")) as f:
+    doc = json.load(f)
+doc["events"] = events
+json.dump(doc, open(os.path.join(out, "results.json"), "w"), indent=2)
 print(f"\nwritten: {os.path.join(out, 'results.json')}")
 EOF
