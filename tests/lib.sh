@@ -44,6 +44,46 @@ ct_netns() {
 	CT_NS=$ns
 }
 
+# ct_track NS: a rule that uses conntrack, without which the kernel tracks
+# none of a namespace's traffic. (nft wants the nested form on several lines.)
+ct_track() {
+	ip netns exec "$1" nft -f - <<'NFT' || ct_fail "cannot load the conntrack ruleset in $1"
+table inet ctscope_track {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ct state new counter
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ct state new counter
+	}
+}
+NFT
+}
+
+# ct_veth_pair CLI SRV N: two namespaces, CT_CLI and CT_SRV (made as
+# ct_netns does), joined by a veth pair: 10.N.0.1 and fd00:N::1 on veth0 in
+# the client, .2 and ::2 on veth1 in the server (addresses inside the
+# namespaces only), both tracked (ct_track). The client's ephemeral ports
+# are 20000-59999, so servers bound outside them never meet a remapped port.
+ct_veth_pair() {
+	ct_netns "$1"
+	CT_CLI=$CT_NS
+	ct_netns "$2"
+	CT_SRV=$CT_NS
+	ip -n "$CT_CLI" link add veth0 type veth peer name veth1 netns "$CT_SRV" || ct_fail "cannot create the veth pair"
+	ip -n "$CT_CLI" addr add "10.$3.0.1/24" dev veth0
+	ip -n "$CT_SRV" addr add "10.$3.0.2/24" dev veth1
+	ip -n "$CT_CLI" addr add "fd00:$3::1/64" dev veth0 nodad
+	ip -n "$CT_SRV" addr add "fd00:$3::2/64" dev veth1 nodad
+	ip -n "$CT_CLI" link set veth0 up
+	ip -n "$CT_SRV" link set veth1 up
+	ip netns exec "$CT_CLI" sysctl -qw net.ipv4.ip_local_port_range="20000 59999" ||
+		ct_fail "cannot set the client's port range"
+	ct_track "$CT_CLI"
+	ct_track "$CT_SRV"
+}
+
 # ct_raise_max N: makes sure nf_conntrack_max (global, init namespace only)
 # is at least N. Never lowers it.
 ct_raise_max() {

@@ -30,32 +30,9 @@ tmp=$(mktemp -d /tmp/ctscope-events-traffic.XXXXXX)
 ct_on_exit "rm -rf $tmp"
 
 : >"$tmp/out"
-ct_netns evcli
-CLI=$CT_NS
-ct_netns evsrv
-SRV=$CT_NS
-ip -n "$CLI" link add veth0 type veth peer name veth1 netns "$SRV" || ct_fail "cannot create the veth pair"
-ip -n "$CLI" addr add 10.98.0.1/24 dev veth0
-ip -n "$SRV" addr add 10.98.0.2/24 dev veth1
-ip -n "$CLI" addr add fd00:98::1/64 dev veth0 nodad
-ip -n "$SRV" addr add fd00:98::2/64 dev veth1 nodad
-ip -n "$CLI" link set veth0 up
-ip -n "$SRV" link set veth1 up
-ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="20000 59999" || ct_fail "cannot set the client's port range"
-for ns in "$CLI" "$SRV"; do
-	ip netns exec "$ns" nft -f - <<'NFT' || ct_fail "cannot load the nft ruleset in $ns"
-table inet ctscope_ev {
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ct state new counter
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ct state new counter
-	}
-}
-NFT
-done
+ct_veth_pair evcli evsrv 98
+CLI=$CT_CLI
+SRV=$CT_SRV
 ip netns exec "$CLI" nft -f - <<'NFT' || ct_fail "cannot load the DNAT and zone rules in $CLI"
 table ip ctscope_ev_nat {
 	chain out {

@@ -36,41 +36,16 @@ Z13=3      # UDP to port 7003 in reply zone 13 (zone 0 as DESIGN.md counts)
 tmp=$(mktemp -d /tmp/ctscope-traffic.XXXXXX)
 ct_on_exit "rm -rf $tmp"
 
-ct_netns cli
-CLI=$CT_NS
-ct_netns srv
-SRV=$CT_NS
-ip -n "$CLI" link add veth0 type veth peer name veth1 netns "$SRV" || ct_fail "cannot create the veth pair"
-ip -n "$CLI" addr add 10.99.0.1/24 dev veth0
-ip -n "$SRV" addr add 10.99.0.2/24 dev veth1
-ip -n "$CLI" addr add fd00:99::1/64 dev veth0 nodad
-ip -n "$SRV" addr add fd00:99::2/64 dev veth1 nodad
-ip -n "$CLI" link set veth0 up
-ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="20000 59999" || ct_fail "cannot set the client's port range"
+ct_veth_pair cli srv 99
+CLI=$CT_CLI
+SRV=$CT_SRV
 # UDP entries live 30 s by default and would slip from le_1m into le_10s
 # while a slow machine reads four times; 300 s keeps every band still.
 for ns in "$CLI" "$SRV"; do
 	ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=300 net.netfilter.nf_conntrack_udp_timeout_stream=300 ||
 		ct_fail "cannot set the UDP conntrack timeouts in $ns"
 done
-ip -n "$SRV" link set veth1 up
 
-# A rule that uses conntrack makes the kernel track the namespace's traffic.
-# (nft wants the nested form on several lines.)
-for ns in "$CLI" "$SRV"; do
-	ip netns exec "$ns" nft -f - <<'NFT' || ct_fail "cannot load the nft ruleset in $ns"
-table inet ctscope_test {
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ct state new counter
-	}
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ct state new counter
-	}
-}
-NFT
-done
 ip netns exec "$CLI" nft -f - <<'NFT' || ct_fail "cannot load the nft DNAT rule in $CLI"
 table ip ctscope_test_nat {
 	chain out {
