@@ -84,6 +84,30 @@ ct_veth_pair() {
 	ct_track "$CT_SRV"
 }
 
+# ct_watch OUT ERR: call right after starting a ctscope (or a pipe ending
+# in one) in the background with its report lines going to OUT and its
+# errors to ERR; ct_wait_lines then follows it, and it is killed when the
+# test exits. CT_WATCHER is its pid.
+ct_watch() {
+	CT_WATCHER=$!
+	CT_WATCH_OUT=$1
+	CT_WATCH_ERR=$2
+	ct_on_exit "kill $CT_WATCHER 2>/dev/null"
+}
+ct_lines() { grep -c . "$CT_WATCH_OUT"; }
+# ct_wait_lines N [SECONDS]: until the watched ctscope has printed N lines
+# (within 30 s by default); fails at once if it exits first.
+ct_wait_lines() {
+	local i limit=${2:-30}
+	for ((i = 0; i < limit * 10; i++)); do
+		[ "$(ct_lines)" -ge "$1" ] && return 0
+		ct_watched_alive
+		sleep 0.1
+	done
+	ct_fail "ctscope printed $(ct_lines) lines in $limit s, expected $1: $(cat "$CT_WATCH_ERR")"
+}
+ct_watched_alive() { kill -0 "$CT_WATCHER" 2>/dev/null || ct_fail "ctscope exited early: $(cat "$CT_WATCH_ERR")"; }
+
 # ct_raise_max N: makes sure nf_conntrack_max (global, init namespace only)
 # is at least N. Never lowers it.
 ct_raise_max() {

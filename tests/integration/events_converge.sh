@@ -34,23 +34,10 @@ EOF
 [ "$(ct_count "$CT_NS")" -eq 50000 ] || ct_fail "the namespace holds $(ct_count "$CT_NS") entries after injecting 50,000"
 
 "$CTSCOPE" --mode events --json --netns "$CT_NS" --top 5 --interval 1 --count 90 >"$tmp/out" 2>"$tmp/err" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
-
-lines() { grep -c . "$tmp/out"; }
-# wait_lines N: until ctscope has printed N reports (30 s at most).
-wait_lines() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode events printed $(lines) reports in 30 s, expected $1: $(cat "$tmp/err")"
-}
+ct_watch "$tmp/out" "$tmp/err"
 field() { python3 -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, {"o": o}))' "$1" "$2"; }
 
-wait_lines 2
+ct_wait_lines 2
 first=$(head -n 1 "$tmp/out")
 [ "$(field "$first" 'o["table"]["entries"]')" -eq 50000 ] && [ "$(field "$first" 'o["protocols"]["udp"]')" -eq 20000 ] ||
 	ct_fail "the first report does not show the 50,000 base entries: $first"
@@ -69,10 +56,10 @@ ct_log "changes done: $(ct_count "$CT_NS") entries now"
 
 # A few intervals later every report starts after the changes; the truth is
 # read between two reports, the report after it is compared.
-wait_lines $(($(lines) + 3))
+ct_wait_lines $(($(ct_lines) + 3))
 ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err" || ct_fail "conntrack -L failed: $(cat "$tmp/dump.err")"
 cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth" || ct_fail "truth.py could not parse conntrack -L"
-wait_lines $(($(lines) + 1))
+ct_wait_lines $(($(ct_lines) + 1))
 tail -n 1 "$tmp/out" >"$tmp/last.json"
 python3 "$TOOLS/compare.py" "$tmp/last.json" "$tmp/truth" --top 5 ||
 	ct_fail "event mode did not converge to conntrack -L after the UDP delete and the 300,000 burst (MISMATCH lines above)"

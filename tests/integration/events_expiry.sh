@@ -34,26 +34,15 @@ silent_at=$(now_ms)
 # its read, which only makes the bound stricter
 "$CTSCOPE" --mode events --json --netns "$CT_NS" --interval $INTERVAL --count 25 2>"$tmp/err" |
 	while IFS= read -r line; do echo "$(now_ms) $line"; done >"$tmp/out" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
-lines() { grep -c . "$tmp/out"; }
-wait_lines() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode events printed $(lines) reports in 30 s, expected $1: $(cat "$tmp/err")"
-}
-wait_lines 1
+ct_watch "$tmp/out" "$tmp/err"
+ct_wait_lines 1
 echo "proto=udp src=10.6.2.1 dst=192.0.2.54 sport=1024 dport=53 timeout=5 count=1000 vary=sport" |
 	"$CTINJECT" -q --netns "$CT_NS" || ct_fail "cannot inject the second short-lived entries"
 evented_at=$(now_ms)
 last_expiry=$((evented_at + 5000))
 # until every report read in the checked window is in
 while [ "$(now_ms)" -lt $((last_expiry + BOUND * 1000 + 3000)) ]; do
-	kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
+	ct_watched_alive
 	sleep 0.2
 done
 

@@ -28,22 +28,9 @@ python3 "$TOOLS/mix.py" integration --min-timeout 1000 >"$tmp/mix" || ct_fail "m
 "$CTINJECT" -q --netns "$CT_NS" <"$tmp/mix" || ct_fail "cannot inject the long-lived integration mix"
 
 "$CTSCOPE" --mode "$MODE" --json --netns "$CT_NS" --top 5 --interval 1 --count 40 >"$tmp/out" 2>"$tmp/err" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
+ct_watch "$tmp/out" "$tmp/err"
 
-lines() { grep -c . "$tmp/out"; }
-# wait_lines N: until ctscope has printed N reports (20 s at most).
-wait_lines() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode $MODE exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode $MODE printed $(lines) reports in 20 s, expected $1: $(cat "$tmp/err")"
-}
-
-wait_lines 1
+ct_wait_lines 1 20
 ct_log "first report: $(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["table"]["entries"])' "$tmp/out") entries"
 echo "proto=udp src=10.77.0.1 dst=192.0.2.200 sport=1 dport=9999 flags=seen_reply timeout=7200 count=100000 vary=sport" |
 	"$CTINJECT" -q --netns "$CT_NS" || ct_fail "cannot inject 100,000 more entries while ctscope watches"
@@ -52,10 +39,10 @@ grep -m 1 'dst=198.51.100.10 ' "$tmp/mix" | "$CTINJECT" -q --delete --netns "$CT
 ct_log "changes done: +100,000 udp, -3,000 tcp"
 
 # Two reports later, every report starts after the changes.
-wait_lines $(($(lines) + 2))
+ct_wait_lines $(($(ct_lines) + 2)) 20
 ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err" || ct_fail "conntrack -L failed: $(cat "$tmp/dump.err")"
 cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth" || ct_fail "truth.py could not parse conntrack -L"
-wait_lines $(($(lines) + 1))
+ct_wait_lines $(($(ct_lines) + 1)) 20
 tail -n 1 "$tmp/out" >"$tmp/last.json"
 python3 "$TOOLS/compare.py" "$tmp/last.json" "$tmp/truth" --top 5 ||
 	ct_fail "ctscope --mode $MODE drifted from the table after 100,000 inserts and 3,000 deletes (see MISMATCH lines)"

@@ -54,28 +54,17 @@ churner=$!
 ct_on_exit "kill $churner 2>/dev/null"
 sleep 0.2 # the churn is under way before the subscription and the dump
 "$CTSCOPE" --mode events --json --netns "$CT_NS" --top 5 --interval 1 --count 30 >"$tmp/out" 2>"$tmp/err" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
+ct_watch "$tmp/out" "$tmp/err"
 wait $churner || ct_fail "the churn loop could not inject or delete entries"
 rounds=$(cat "$tmp/rounds")
 first=$(head -n 1 "$tmp/out")
 ct_log "churn: $rounds rounds; first report: $(python3 -c 'import json,sys; c=json.loads(sys.argv[1])["collector"]; print(c)' "$first")"
 [ "$rounds" -ge 3 ] || ct_fail "only $rounds churn rounds ran before the first report: the race was not exercised"
 
-lines() { grep -c . "$tmp/out"; }
-wait_lines() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode events printed $(lines) reports in 30 s, expected $1: $(cat "$tmp/err")"
-}
-wait_lines 2
+ct_wait_lines 2
 ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err" || ct_fail "conntrack -L failed: $(cat "$tmp/dump.err")"
 cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth" || ct_fail "truth.py could not parse conntrack -L"
-wait_lines $(($(lines) + 1))
+ct_wait_lines $(($(ct_lines) + 1))
 tail -n 1 "$tmp/out" >"$tmp/last.json"
 python3 "$TOOLS/compare.py" "$tmp/last.json" "$tmp/truth" --top 5 ||
 	ct_fail "entries created or destroyed during the initial dump ended wrong (MISMATCH lines above)"

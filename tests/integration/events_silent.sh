@@ -31,23 +31,12 @@ EOF
 cat "$tmp/keep" "$tmp/gone" | "$CTINJECT" -q --netns "$CT_NS" || ct_fail "cannot inject the 20,000 entries"
 
 "$CTSCOPE" --mode events --json --netns "$CT_NS" --top 5 --interval 1 --count 30 >"$tmp/out" 2>"$tmp/err" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
-lines() { grep -c . "$tmp/out"; }
-wait_lines() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode events printed $(lines) reports in 30 s, expected $1: $(cat "$tmp/err")"
-}
-wait_lines 2
+ct_watch "$tmp/out" "$tmp/err"
+ct_wait_lines 2
 "$CTINJECT" -q --delete --netns "$CT_NS" <"$tmp/gone" || ct_fail "cannot delete the 8,000 UDP entries"
 [ "$(ct_count "$CT_NS")" -eq 12000 ] || ct_fail "the namespace holds $(ct_count "$CT_NS") entries after the delete, expected 12,000"
-n=$(lines)
-wait_lines $((n + 3))
+n=$(ct_lines)
+ct_wait_lines $((n + 3))
 ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err" || ct_fail "conntrack -L failed: $(cat "$tmp/dump.err")"
 cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth" || ct_fail "truth.py could not parse conntrack -L"
 sed -n "$((n + 3))p" "$tmp/out" >"$tmp/third.json"

@@ -116,19 +116,8 @@ for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 [ -e "$tmp/srv.ready" ] || ct_fail "the server did not start listening in $SRV within 5 s"
 
 "$CTSCOPE" --mode events --json --netns "$CLI" --netns "$SRV" --top 5 --interval 1 --count 40 >"$tmp/out" 2>"$tmp/err" &
-watcher=$!
-ct_on_exit "kill $watcher 2>/dev/null"
-lines() { grep -c . "$tmp/out"; }
-wait_lines() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(lines)" -ge "$1" ] && return 0
-		kill -0 $watcher 2>/dev/null || ct_fail "ctscope --mode events exited early: $(cat "$tmp/err")"
-		sleep 0.1
-	done
-	ct_fail "ctscope --mode events printed $(lines) lines in 30 s, expected $1: $(cat "$tmp/err")"
-}
-wait_lines 2 # one line per namespace: subscribed and dumped before any traffic
+ct_watch "$tmp/out" "$tmp/err"
+ct_wait_lines 2 # one line per namespace: subscribed and dumped before any traffic
 
 ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client "$tmp/cli.ready" "$tmp/cli.done" 2>"$tmp/cli.err" &
 client=$!
@@ -137,14 +126,14 @@ for _ in $(seq 300); do [ -e "$tmp/cli.ready" ] || ! kill -0 $client 2>/dev/null
 [ -e "$tmp/cli.ready" ] || ct_fail "the client did not finish its traffic within 30 s: $(cat "$tmp/cli.err")"
 ct_log "traffic made: 240 open, 100 closed, 50 udp, 30 through DNAT, 9 zoned udp"
 
-wait_lines $(($(lines) + 4)) # two reports of each namespace begun after the traffic
+ct_wait_lines $(($(ct_lines) + 4)) # two reports of each namespace begun after the traffic
 for ns in "$CLI" "$SRV"; do
 	ip netns exec "$ns" conntrack -L -o extended >"$tmp/$ns.dump" 2>"$tmp/$ns.dump.err" ||
 		ct_fail "conntrack -L failed in $ns: $(cat "$tmp/$ns.dump.err")"
 	cat "$tmp/$ns.dump" "$tmp/$ns.dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/$ns.truth" ||
 		ct_fail "truth.py could not parse conntrack -L's output for $ns"
 done
-wait_lines $(($(lines) + 2))
+ct_wait_lines $(($(ct_lines) + 2))
 tail -n 2 "$tmp/out" >"$tmp/last.json"
 for ns in "$CLI" "$SRV"; do
 	python3 "$TOOLS/compare.py" "$tmp/last.json" "$tmp/$ns.truth" --top 5 --netns "$ns" --timeout-slack 1 ||
