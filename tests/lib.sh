@@ -108,6 +108,21 @@ ct_wait_lines() {
 }
 ct_watched_alive() { kill -0 "$CT_WATCHER" 2>/dev/null || ct_fail "ctscope exited early: $(cat "$CT_WATCH_ERR")"; }
 
+# ct_stop PID SECONDS: SIGTERM (a daemon's clean shutdown), wait up to
+# SECONDS for it to exit, then SIGKILL; returns 1 when SIGKILL was needed.
+ct_stop() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	local killed=0
+	kill -KILL "$1" 2>/dev/null && killed=1
+	wait "$1" 2>/dev/null
+	return $killed
+}
+
 # ct_raise_max N: makes sure nf_conntrack_max (global, init namespace only)
 # is at least N. Never lowers it.
 ct_raise_max() {

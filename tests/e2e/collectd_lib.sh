@@ -86,14 +86,7 @@ cd_start() {
 # cd_stop: SIGTERM (collectd's clean shutdown), then wait for it.
 cd_stop() {
 	[ -n "${CD_PID:-}" ] || return 0
-	kill -TERM "$CD_PID" 2>/dev/null
-	local i
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$CD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$CD_PID" 2>/dev/null
-	wait "$CD_PID" 2>/dev/null
+	ct_stop "$CD_PID" 60
 	CD_PID=
 }
 

@@ -149,14 +149,7 @@ nd_start() {
 # then wait for it; SIGKILL after 30 s.
 nd_stop() {
 	[ -n "${ND_PID:-}" ] || return 0
-	kill -TERM "$ND_PID" 2>/dev/null
-	local i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$ND_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$ND_PID" 2>/dev/null && echo "netdata needed SIGKILL"
-	wait "$ND_PID" 2>/dev/null
+	ct_stop "$ND_PID" 30 || echo "netdata needed SIGKILL"
 	ND_PID=
 }
 
