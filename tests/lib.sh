@@ -108,6 +108,24 @@ ct_wait_lines() {
 }
 ct_watched_alive() { kill -0 "$CT_WATCHER" 2>/dev/null || ct_fail "ctscope exited early: $(cat "$CT_WATCH_ERR")"; }
 
+# ct_need THING...: a path (contains '/') must be an executable we build, a
+# bare word a command a Debian package installs; the test fails otherwise.
+ct_need() {
+	local t
+	for t in "$@"; do
+		case $t in
+		*/*) [ -x "$t" ] || ct_fail "$t is missing: build it with \`make BUILD=$BUILD all tests\`" ;;
+		*) command -v "$t" >/dev/null || ct_fail "$t is missing: run 'sudo make deps'" ;;
+		esac
+	done
+}
+
+# ct_tmpdir NAME: a fresh directory in $tmp, removed when the test exits.
+ct_tmpdir() {
+	tmp=$(mktemp -d "/tmp/ctscope-$1.XXXXXX") || ct_fail "cannot make a temporary directory"
+	ct_on_exit "rm -rf $tmp"
+}
+
 # ct_stop PID SECONDS: SIGTERM (a daemon's clean shutdown), wait up to
 # SECONDS for it to exit, then SIGKILL; returns 1 when SIGKILL was needed.
 ct_stop() {

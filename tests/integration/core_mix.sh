@@ -13,13 +13,10 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-command -v conntrack >/dev/null || ct_fail "conntrack is missing: install the conntrack package (make deps)"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_need conntrack
 
-tmp=$(mktemp -d /tmp/ctscope-core-mix.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_tmpdir core-mix
 
 # check_mix SHORT SCALE: a fresh namespace, the mix injected, both readings
 # taken straight away (the le_10s entries expire 10 s after injection), then

@@ -8,8 +8,7 @@
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-tmp=$(mktemp -d /tmp/ctscope-demo.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_tmpdir demo
 BUILD=$BUILD "$CTSCOPE_SRC/tests/tools/demo.sh" >"$tmp/report" 2>"$tmp/err" ||
 	ct_fail "tests/tools/demo.sh failed: $(cat "$tmp/err")"
 cat "$tmp/report"

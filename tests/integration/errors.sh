@@ -7,11 +7,10 @@
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-command -v setpriv >/dev/null || ct_fail "setpriv is missing: install util-linux"
+ct_need "$CTSCOPE"
+ct_need setpriv
 
-tmp=$(mktemp -d /tmp/ctscope-errors.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_tmpdir errors
 failures=0
 
 # expect CODE DESCRIPTION PATTERN... -- CMD...: CMD exits CODE, prints nothing

@@ -12,12 +12,9 @@
 # 1 s of slack for scheduling — while the long-lived ones stay counted.
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-command -v conntrack >/dev/null || ct_fail "conntrack is missing: install the conntrack package (make deps)"
-tmp=$(mktemp -d /tmp/ctscope-events-expiry.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_need conntrack
+ct_tmpdir events-expiry
 : >"$tmp/out"
 INTERVAL=1
 BOUND=$((2 * INTERVAL + 1 + 1))

@@ -16,11 +16,8 @@ source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
 MODE=${CT_EVENTS_MODE:-events}
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-tmp=$(mktemp -d /tmp/ctscope-events.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_tmpdir events
 
 ct_netns events
 ct_raise_max 300000

@@ -11,12 +11,9 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-command -v conntrack >/dev/null || ct_fail "conntrack is missing: install the conntrack package (make deps)"
-tmp=$(mktemp -d /tmp/ctscope-events-silent.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_need conntrack
+ct_tmpdir events-silent
 : >"$tmp/out"
 
 ct_netns evsil

@@ -22,12 +22,9 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-for cmd in nft conntrack python3; do
-	command -v $cmd >/dev/null || ct_fail "$cmd is missing (make deps installs it)"
-done
-tmp=$(mktemp -d /tmp/ctscope-events-traffic.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE"
+ct_need nft conntrack python3
+ct_tmpdir events-traffic
 
 : >"$tmp/out"
 ct_veth_pair evcli evsrv 98

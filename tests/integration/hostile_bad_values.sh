@@ -5,9 +5,8 @@
 # and the value, the usage reminder, and nothing on stdout, before any
 # namespace is opened. (Parser-level cases: tests/unit/test_cli_options.c.)
 source "$(dirname "$0")/../lib.sh" || exit 1
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-tmp=$(mktemp -d /tmp/ctscope-badval.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE"
+ct_tmpdir badval
 failures=0
 
 # refused PATTERN -- ARGS...: exit 2, stderr matches PATTERN and the usage line.

@@ -11,11 +11,10 @@
 # (The parser's side of this: tests/unit/test_parse.c.)
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"
-command -v cc >/dev/null || ct_fail "cc is missing: install build-essential (make deps)"
-tmp=$(mktemp -d /tmp/ctscope-midump.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE"
+ct_need "$CTINJECT"
+ct_need cc
+ct_tmpdir midump
 ct_netns midump
 N=3000 # about 20 buffers of dump: the second one is mid-dump
 echo "proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1 dport=443 count=$N vary=sport timeout=3600" |

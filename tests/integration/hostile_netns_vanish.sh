@@ -14,11 +14,10 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"
+ct_need "$CTSCOPE"
+ct_need "$CTINJECT"
 
-tmp=$(mktemp -d /tmp/ctscope-vanish.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_tmpdir vanish
 ct_netns vanA
 A=$CT_NS
 ct_netns vanB

@@ -10,10 +10,9 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-command -v cc >/dev/null || ct_fail "cc is missing: install build-essential (make deps)"
-tmp=$(mktemp -d /tmp/ctscope-nonl.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE"
+ct_need cc
+ct_tmpdir nonl
 ct_netns nonl
 
 cat >"$tmp/shim.c" <<'C'

@@ -12,10 +12,9 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 PLUGIN=$BUILD/netdata-plugin/ctscope.plugin
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-[ -x "$CTINJECT" ] || ct_fail "$CTINJECT is missing: build it with \`make BUILD=$BUILD tests\`"
-tmp=$(mktemp -d /tmp/ctscope-stdout.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE"
+ct_need "$CTINJECT"
+ct_tmpdir stdout
 ct_netns stdout
 # Enough entries that one report is far longer than what head keeps.
 echo 'proto=tcp src=10.0.0.1 dst=192.0.2.1 sport=1 dport=443 count=300 vary=dst timeout=3600' |

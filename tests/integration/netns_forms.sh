@@ -9,9 +9,7 @@
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
+ct_need "$CTSCOPE" "$CTINJECT"
 ct_netns forms
 echo "proto=udp src=10.98.0.1 dst=10.98.1.1 sport=1 dport=53 timeout=3000 count=1234 vary=sport" |
 	"$CTINJECT" -q --netns "$CT_NS" || ct_fail "cannot inject 1,234 entries into $CT_NS"

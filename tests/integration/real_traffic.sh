@@ -19,10 +19,8 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
-[ -x "$CTSCOPE" ] || ct_fail "$CTSCOPE is missing: build it with \`make BUILD=$BUILD\`"
-for cmd in nft conntrack python3; do
-	command -v $cmd >/dev/null || ct_fail "$cmd is missing (make deps installs it)"
-done
+ct_need "$CTSCOPE"
+ct_need nft conntrack python3
 
 KEEP4=200  # ESTABLISHED over IPv4
 KEEP6=40   # ESTABLISHED over IPv6
@@ -33,8 +31,7 @@ Z9=5       # UDP to port 7000 in zone 9 (both directions)
 Z11=4      # UDP to port 7001 in zone 11 (original direction only)
 Z13=3      # UDP to port 7003 in reply zone 13 (zone 0 as DESIGN.md counts)
 
-tmp=$(mktemp -d /tmp/ctscope-traffic.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_tmpdir traffic
 
 ct_veth_pair cli srv 99
 CLI=$CT_CLI

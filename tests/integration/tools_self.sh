@@ -14,11 +14,8 @@
 # repo root; a missing lib.sh must stop the test, not let it pass without it.
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-tmp=$(mktemp -d /tmp/ctscope-ctinject.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_tmpdir ctinject
 ct_netns inject
 
 cat >"$tmp/input" <<'IN'

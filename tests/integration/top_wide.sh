@@ -10,11 +10,8 @@
 source "$(dirname "$0")/../lib.sh" || exit 1
 ct_need_root
 TOOLS=$CTSCOPE_SRC/tests/tools
-for bin in "$CTSCOPE" "$CTINJECT"; do
-	[ -x "$bin" ] || ct_fail "$bin is missing: build it with \`make BUILD=$BUILD all tests\`"
-done
-tmp=$(mktemp -d /tmp/ctscope-top-wide.XXXXXX)
-ct_on_exit "rm -rf $tmp"
+ct_need "$CTSCOPE" "$CTINJECT"
+ct_tmpdir top-wide
 
 ct_netns wide
 ct_raise_max 250000
