@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -94,7 +96,21 @@ int ctscope_netns_open(const char *spec, struct ctscope_error *err)
 		spec = "/proc/thread-self/ns/net";
 	if (spec_path(spec, path, sizeof(path), err) < 0)
 		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Only a namespace file is opened: opening whatever a user names, as
+	 * root, could block on a FIFO or act on a device. */
+	struct statfs fs;
+	int fd = -1;
+	if (statfs(path, &fs) == 0 && fs.f_type != NSFS_MAGIC) {
+		ctscope_error_set(err, EINVAL, "give a name from 'ip netns list', a path such as /proc/N/ns/net, or pid:N",
+		                  "%s is not a namespace file", path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC)) {
+		close(fd); /* replaced between the two looks */
+		ctscope_error_set(err, EINVAL, NULL, "%s is not a namespace file", path);
+		return -1;
+	}
 	if (fd < 0) {
 		int e = errno;
 		const char *advice = NULL;
@@ -165,9 +181,15 @@ int ctscope_netns_check(const char *spec, uint64_t dev, uint64_t ino, struct cts
 	if (spec_path(spec, path, sizeof(path), err) < 0)
 		return -1;
 	if (stat(path, &st) < 0 || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino) {
-		ctscope_error_set(err, ENOENT, "it is read again once it is back",
-		                  "network namespace '%s' is gone (%s was deleted, or now names another namespace)", spec,
-		                  path);
+		if (strncmp(spec, "pid:", 4) == 0)
+			ctscope_error_set(err, ENOENT, "it is read again once it is back",
+			                  "network namespace '%s' is gone (process %s exited, or its number now belongs to "
+			                  "a process in another namespace)",
+			                  spec, spec + 4);
+		else
+			ctscope_error_set(err, ENOENT, "it is read again once it is back",
+			                  "network namespace '%s' is gone (%s was deleted, or now names another namespace)",
+			                  spec, path);
 		return -1;
 	}
 	return 0;

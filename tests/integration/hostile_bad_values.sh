@@ -37,5 +37,19 @@ refused "given twice" -- --netns a --netns a
 # A bad value after a good namespace: still refused before anything is read.
 refused "--top '-1'" -- --netns does-not-exist-$$ --top -1
 
+# A path that is not a namespace file is refused without being opened:
+# opening a FIFO would block for ever, a device could act on the open.
+mkfifo "$tmp/fifo" || ct_fail "cannot make a FIFO"
+for target in "$tmp/fifo" /dev/null; do
+	timeout 10 "$CTSCOPE" --mode stats --netns "$target" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "is not a namespace file" "$tmp/err"; then
+		echo "ok: --netns $target -> $(head -n 1 "$tmp/err")"
+	else
+		failures=$((failures + 1))
+		echo "--netns $target: exit $rc (1 expected, 124 is a hang): $(head -c 300 "$tmp/err")"
+	fi
+done
+
 [ $failures -eq 0 ] || ct_fail "$failures bad value(s) not refused properly (see above)"
-echo "PASS: every bad value is refused with exit 2 and its reason"
+echo "PASS: every bad value is refused with exit 2 and its reason; a path that is no namespace with exit 1, unopened"
