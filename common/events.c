@@ -288,6 +288,8 @@ int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *d
 				return -1;
 			}
 			(*received)++;
+			if (ctscope_netlink_check_framing(iov[i].iov_base, msgs[i].msg_len, "read a conntrack event", err) < 0)
+				return -1;
 			if (mnl_cb_run(iov[i].iov_base, msgs[i].msg_len, 0, 0, event_msg_cb, &ctx) == MNL_CB_ERROR) {
 				if (!ctx.failed)
 					ctscope_error_set(err, errno ? errno : EPROTO, NULL, "cannot read a conntrack event");
@@ -353,9 +355,11 @@ static int read_answers(struct ctscope_events *ev, const struct ctscope_entry *k
 			ctscope_error_set(err, errno, ctscope_error_advice(errno), "cannot read conntrack answers");
 			return -1;
 		}
+		if (ctscope_netlink_check_framing(buf, (size_t)len, "read conntrack answers", err) < 0)
+			return -1;
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		size_t left = (size_t)len;
-		for (; mnl_nlmsg_ok(nlh, (int)left); nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
+		int left = (int)len; /* framing checked: every nlmsg_len fits */
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			uint32_t i = nlh->nlmsg_seq - base;
 			if (i >= n || nlh->nlmsg_pid != ev->query_portid)
 				continue; /* a late answer to an earlier batch */

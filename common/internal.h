@@ -159,6 +159,12 @@ typedef int (*ctscope_entry_cb)(const struct ctscope_entry *e, void *data);
 int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *data, uint64_t *scanned,
                         struct ctscope_error *err);
 
+/* Checks that buf holds whole netlink messages and nothing else, before
+ * libmnl walks it: libmnl 1.0.4 compares nlmsg_len as a signed int, so a
+ * length of 2 GiB or more would send its walk far past the buffer. Fails
+ * with EBADMSG and "cannot <what>: ..." in err. */
+int ctscope_netlink_check_framing(const void *buf, size_t len, const char *what, struct ctscope_error *err);
+
 /* Parses a buffer of netlink messages (as one recv returns them) through
  * the same path the dump uses. Returns MNL_CB_* semantics: 1 more to come,
  * 0 done, -1 error (err filled). Exposed for the unit tests and fuzzing. */

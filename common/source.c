@@ -130,8 +130,9 @@ static int send_request(struct ctscope_source *src, uint8_t subsys, uint8_t type
  * that far past the buffer (found by tests/fuzz); and a message cut short
  * ends its walk quietly, leaving an entry uncounted without a word. So
  * the framing of the whole buffer is checked before any message is used. */
-static int check_framing(const uint8_t *buf, size_t len, struct run_ctx *ctx)
+int ctscope_netlink_check_framing(const void *data, size_t len, const char *what, struct ctscope_error *err)
 {
+	const uint8_t *buf = data;
 	size_t off = 0;
 	while (off < len) {
 		struct nlmsghdr h = { 0 };
@@ -139,15 +140,15 @@ static int check_framing(const uint8_t *buf, size_t len, struct run_ctx *ctx)
 		if (left >= sizeof(h))
 			memcpy(&h, buf + off, sizeof(h));
 		if (left < sizeof(h)) {
-			ctscope_error_set(ctx->err, EBADMSG, "please report this with the kernel version",
+			ctscope_error_set(err, EBADMSG, "please report this with the kernel version",
 			                  "cannot %s: the kernel's answer ends in %zu bytes that are not a whole netlink "
-			                  "message", ctx->what, left);
+			                  "message", what, left);
 			return -1;
 		}
 		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > left) {
-			ctscope_error_set(ctx->err, EBADMSG, "please report this with the kernel version",
+			ctscope_error_set(err, EBADMSG, "please report this with the kernel version",
 			                  "cannot %s: the kernel sent a netlink message claiming %u bytes where %zu remain",
-			                  ctx->what, h.nlmsg_len, left);
+			                  what, h.nlmsg_len, left);
 			return -1;
 		}
 		off += MNL_ALIGN(h.nlmsg_len) < left ? MNL_ALIGN(h.nlmsg_len) : left;
@@ -157,7 +158,7 @@ static int check_framing(const uint8_t *buf, size_t len, struct run_ctx *ctx)
 
 static int run_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct run_ctx *ctx)
 {
-	if (check_framing(buf, len, ctx) < 0)
+	if (ctscope_netlink_check_framing(buf, len, ctx->what, ctx->err) < 0)
 		return -1;
 	errno = 0;
 	int rc = mnl_cb_run(buf, len, seq, portid, ctx->msg_cb, ctx);
