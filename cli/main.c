@@ -30,23 +30,43 @@ struct namespace_run {
 	const char *spec; /* NULL: the process's own namespace */
 	struct ctscope_collector *collector;
 	bool failed; /* at least once: named in the summary at the end */
+	bool tried;  /* opened or read at least once: later rounds reopen */
+	char last_error[sizeof(((struct ctscope_error *)0)->message)]; /* said once */
 	unsigned long reports; /* successful reads */
 	/* The previous human report's snapshot, for changes and rates. */
 	struct ctscope_snapshot prev;
 	bool has_prev;
 };
 
-/* To stderr; on a redrawn screen also into the screen, where it would
+/* To stderr once per distinct error (a namespace that stays gone is not
+ * repeated every interval); on a redrawn screen every time, where it would
  * otherwise be wiped by the next redraw. */
-static void report_error(FILE *screen, const struct namespace_run *ns, const struct ctscope_error *err)
+static void report_error(FILE *screen, struct namespace_run *ns, const struct ctscope_error *err)
 {
-	FILE *to[2] = {stderr, screen};
-	for (size_t i = 0; i < 2 && to[i]; i++) {
+	bool repeated = strcmp(ns->last_error, err->message) == 0;
+	FILE *to[2] = {repeated ? NULL : stderr, screen};
+	for (size_t i = 0; i < 2; i++) {
+		if (!to[i])
+			continue;
 		if (ns->spec)
 			fprintf(to[i], "ctscope: netns %s: %s\n", ns->spec, err->message);
 		else
 			fprintf(to[i], "ctscope: %s\n", err->message);
 	}
+	snprintf(ns->last_error, sizeof(ns->last_error), "%s", err->message);
+	ns->failed = true;
+}
+
+/* A namespace that failed is opened anew each round: a deleted one that is
+ * made again, or one that did not exist yet, is read once it is there. */
+static void reopen(struct namespace_run *ns, const struct cli_options *o)
+{
+	struct ctscope_config cfg = {.mode = o->mode, .top_n = o->top_n};
+	struct ctscope_error err;
+	memset(&err, 0, sizeof(err));
+	ns->collector = ctscope_collector_new(&cfg, ns->spec, &err);
+	if (!ns->collector)
+		report_error(NULL, ns, &err);
 }
 
 /* No SA_RESTART: a signal must cut a sleep or a blocking read
@@ -130,13 +150,14 @@ static bool read_all(struct namespace_run *runs, size_t n_runs, const struct cli
 	bool first = true;
 	for (size_t i = 0; i < n_runs && !stop_requested; i++) {
 		struct namespace_run *ns = &runs[i];
+		if (!ns->collector && ns->tried)
+			reopen(ns, o);
+		ns->tried = true;
 		if (!ns->collector) {
 			/* The redrawn screen must not look as if it were all there. */
-			if (redraw) {
-				fprintf(out, "netns %s: not read, it could not be opened when ctscope started\n",
-				        ns->spec ? ns->spec : "(own)");
-				first = false;
-			}
+			if (redraw)
+				fprintf(out, "ctscope: netns %s: not read: %s\n", ns->spec ? ns->spec : "(own)", ns->last_error);
+			first = false;
 			continue;
 		}
 		struct ctscope_snapshot snap;
@@ -148,8 +169,15 @@ static bool read_all(struct namespace_run *runs, size_t n_runs, const struct cli
 			if (stop_requested)
 				break;
 			report_error(redraw ? out : NULL, ns, &err);
-			ns->failed = true;
+			/* opened again next round: a namespace that went away and came
+			 * back is a new namespace, and needs a new socket */
+			ctscope_collector_free(ns->collector);
+			ns->collector = NULL;
 			continue;
+		}
+		if (ns->last_error[0]) {
+			fprintf(stderr, "ctscope: netns %s: read again\n", ns->spec ? ns->spec : "(own)");
+			ns->last_error[0] = '\0';
 		}
 		ns->reports++;
 		int rc;
@@ -224,7 +252,6 @@ static int open_collectors(struct namespace_run *runs, size_t n_runs, const stru
 		runs[i].collector = ctscope_collector_new(&cfg, runs[i].spec, &err);
 		if (!runs[i].collector) {
 			report_error(NULL, &runs[i], &err);
-			runs[i].failed = true;
 		} else {
 			opened++;
 		}
