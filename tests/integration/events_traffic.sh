@@ -52,62 +52,8 @@ table inet ctscope_ev_mark {
 }
 NFT
 
-cat >"$tmp/peer.py" <<'PY'
-"""server: accepts TCP on 8080 (v4, v6), closes when the client does,
-answers UDP on 5353. client: makes the traffic, writes READY, holds its
-open sockets until DONE exists (or 60 s)."""
-import os, selectors, socket, sys, time
 
-def server(ready):
-    sel = selectors.DefaultSelector()
-    for fam, addr in ((socket.AF_INET, "10.98.0.2"), (socket.AF_INET6, "fd00:98::2")):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, 8080)); s.listen(512); sel.register(s, selectors.EVENT_READ, "listen")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("10.98.0.2", 5353)); sel.register(u, selectors.EVENT_READ, "udp")
-    open(ready, "w").close()
-    end = time.time() + 90
-    while time.time() < end:
-        for key, _ in sel.select(timeout=1):
-            s = key.fileobj
-            if key.data == "listen":
-                c, _ = s.accept(); sel.register(c, selectors.EVENT_READ, "conn")
-            elif key.data == "udp":
-                data, peer = s.recvfrom(100); s.sendto(data, peer)
-            elif not s.recv(100):
-                sel.unregister(s); s.close()
-
-def client(ready, done):
-    held = []
-    for i in range(30):  # through the DNAT, from ports outside the ephemeral range
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.settimeout(5)
-        s.bind(("10.98.0.1", 61000 + i)); s.connect(("10.98.0.200", 80)); s.sendall(b"hi"); held.append(s)
-    for _ in range(200):
-        held.append(socket.create_connection(("10.98.0.2", 8080), timeout=5)); held[-1].sendall(b"hi")
-    for _ in range(40):
-        held.append(socket.create_connection(("fd00:98::2", 8080), timeout=5)); held[-1].sendall(b"hi")
-    for _ in range(100):
-        s = socket.create_connection(("10.98.0.2", 8080), timeout=5); s.sendall(b"bye"); s.close()
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-        s.sendto(b"ping", ("10.98.0.2", 5353)); s.recvfrom(100); s.close()
-    for port, n in ((7000, 5), (7001, 4)):
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"z", ("10.98.0.2", port)); s.close()
-    time.sleep(1)  # the last FIN/ACK exchanges settle into TIME_WAIT
-    open(ready, "w").close()
-    end = time.time() + 60
-    while not os.path.exists(done) and time.time() < end:
-        time.sleep(0.1)
-
-if sys.argv[1] == "server":
-    server(sys.argv[2])
-else:
-    client(sys.argv[2], sys.argv[3])
-PY
-
-ip netns exec "$SRV" timeout 100 python3 "$tmp/peer.py" server "$tmp/srv.ready" &
+ip netns exec "$SRV" timeout 100 python3 "$TOOLS/peer.py" server 98 "$tmp/srv.ready" &
 ct_on_exit "kill $! 2>/dev/null"
 for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 [ -e "$tmp/srv.ready" ] || ct_fail "the server did not start listening in $SRV within 5 s"
@@ -116,7 +62,7 @@ for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 ct_watch "$tmp/out" "$tmp/err"
 ct_wait_lines 2 # one line per namespace: subscribed and dumped before any traffic
 
-ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client "$tmp/cli.ready" "$tmp/cli.done" 2>"$tmp/cli.err" &
+ip netns exec "$CLI" timeout 70 python3 "$TOOLS/peer.py" client 98 200 40 100 50 30 5 4 0 "$tmp/cli.ready" "$tmp/cli.done" 2>"$tmp/cli.err" &
 client=$!
 ct_on_exit "touch $tmp/cli.done; kill $client 2>/dev/null"
 for _ in $(seq 300); do [ -e "$tmp/cli.ready" ] || ! kill -0 $client 2>/dev/null || sleep 0.1; done

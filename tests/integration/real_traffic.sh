@@ -60,71 +60,13 @@ table inet ctscope_test_zone {
 }
 NFT
 
-cat >"$tmp/peer.py" <<'PY'
-"""Server: accepts on 8080 (v4 and v6), closes when the client does, and
-answers UDP on 5353. Client: opens and closes connections as told, then
-writes READY and holds its sockets until DONE appears (or 60 s pass)."""
-import os, selectors, socket, sys, time
 
-def server(ready):
-    sel = selectors.DefaultSelector()
-    for fam, addr in ((socket.AF_INET, "10.99.0.2"), (socket.AF_INET6, "fd00:99::2")):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((addr, 8080)); s.listen(512); sel.register(s, selectors.EVENT_READ, "listen")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("10.99.0.2", 5353)); sel.register(u, selectors.EVENT_READ, "udp")
-    open(ready, "w").close()
-    end = time.time() + 90
-    while time.time() < end:
-        for key, _ in sel.select(timeout=1):
-            s = key.fileobj
-            if key.data == "listen":
-                c, _ = s.accept(); sel.register(c, selectors.EVENT_READ, "conn")
-            elif key.data == "udp":
-                data, peer = s.recvfrom(100); s.sendto(data, peer)
-            else:
-                if not s.recv(100):
-                    sel.unregister(s); s.close()
-
-def client(keep4, keep6, close, udp, nat, z9, z11, z13, ready, done):
-    held = []
-    # DNATed connections from ports outside the ephemeral range: a direct
-    # connection reusing one of their source ports would clash with their
-    # reply tuple, and the kernel would remap its port (a NAT entry too).
-    for i in range(nat):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.settimeout(5)
-        s.bind(("10.99.0.1", 61000 + i)); s.connect(("10.99.0.200", 80)); s.sendall(b"hello"); held.append(s)
-    for _ in range(keep4):
-        s = socket.create_connection(("10.99.0.2", 8080), timeout=5); s.sendall(b"hello"); held.append(s)
-    for _ in range(keep6):
-        s = socket.create_connection(("fd00:99::2", 8080), timeout=5); s.sendall(b"hello"); held.append(s)
-    for _ in range(close):
-        s = socket.create_connection(("10.99.0.2", 8080), timeout=5); s.sendall(b"bye"); s.close()
-    for _ in range(udp):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-        s.sendto(b"ping", ("10.99.0.2", 5353)); s.recvfrom(100); s.close()
-    for port, n in ((7000, z9), (7001, z11), (7003, z13)):
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"zone", ("10.99.0.2", port)); s.close()
-    time.sleep(1)  # let the last FIN/ACK exchanges settle into TIME_WAIT
-    open(ready, "w").close()
-    end = time.time() + 60
-    while not os.path.exists(done) and time.time() < end:
-        time.sleep(0.1)
-
-if sys.argv[1] == "server":
-    server(sys.argv[2])
-else:
-    client(*map(int, sys.argv[2:10]), sys.argv[10], sys.argv[11])
-PY
-
-ip netns exec "$SRV" timeout 100 python3 "$tmp/peer.py" server "$tmp/srv.ready" &
+ip netns exec "$SRV" timeout 100 python3 "$TOOLS/peer.py" server 99 "$tmp/srv.ready" &
 ct_on_exit "kill $! 2>/dev/null"
 for _ in $(seq 50); do [ -e "$tmp/srv.ready" ] && break; sleep 0.1; done
 [ -e "$tmp/srv.ready" ] || ct_fail "the server did not start listening in $SRV within 5 s"
 
-ip netns exec "$CLI" timeout 70 python3 "$tmp/peer.py" client $KEEP4 $KEEP6 $CLOSE $UDP $NAT $Z9 $Z11 $Z13 "$tmp/cli.ready" "$tmp/cli.done" \
+ip netns exec "$CLI" timeout 70 python3 "$TOOLS/peer.py" client 99 $KEEP4 $KEEP6 $CLOSE $UDP $NAT $Z9 $Z11 $Z13 "$tmp/cli.ready" "$tmp/cli.done" \
 	2>"$tmp/cli.err" &
 client=$!
 ct_on_exit "touch $tmp/cli.done; kill $client 2>/dev/null"
