@@ -56,19 +56,15 @@ struct ctscope_events {
 	struct mnl_socket *query;
 	uint32_t query_portid, seq;
 	int rcvbuf;          /* what we asked for the event socket */
-	bool forced;         /* SO_RCVBUFFORCE was allowed */
 	uint64_t drops_closed; /* sk_drops of event sockets we closed */
-	int events_sysctl;   /* net.netfilter.nf_conntrack_events, -1 unknown */
 	uint8_t *buf;        /* EVENT_BATCH * EVENT_SLOT */
 };
 
-static int set_rcvbuf(int fd, int bytes, bool *forced)
+static int set_rcvbuf(int fd, int bytes)
 {
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0) {
-		*forced = true;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0)
 		return 0;
-	}
-	*forced = false; /* unprivileged: capped by net.core.rmem_max */
+	/* unprivileged: capped by net.core.rmem_max */
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
@@ -86,7 +82,7 @@ static int read_events_sysctl(void)
 
 /* Opens (inside the namespace, already entered) a socket subscribed to the
  * three conntrack groups. */
-static struct mnl_socket *open_event_socket(int rcvbuf, bool *forced, int *err_out)
+static struct mnl_socket *open_event_socket(int rcvbuf, int *err_out)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!nl) {
@@ -97,7 +93,7 @@ static struct mnl_socket *open_event_socket(int rcvbuf, bool *forced, int *err_o
 	int fd = mnl_socket_get_fd(nl);
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
-	set_rcvbuf(fd, rcvbuf, forced); /* best effort: a small buffer only overruns sooner */
+	set_rcvbuf(fd, rcvbuf); /* best effort: a small buffer only overruns sooner */
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		int g = (int)groups[i];
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0)
@@ -146,8 +142,8 @@ struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct c
 		ctscope_events_close(ev);
 		return NULL;
 	}
-	ev->events_sysctl = read_events_sysctl();
-	ev->ev = open_event_socket(ev->rcvbuf, &ev->forced, &e);
+	int events_sysctl = read_events_sysctl();
+	ev->ev = open_event_socket(ev->rcvbuf, &e);
 	if (ev->ev) {
 		ev->query = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (!ev->query || mnl_socket_bind(ev->query, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -162,15 +158,14 @@ struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct c
 		ctscope_events_close(ev);
 		return NULL;
 	}
-	if (ev->events_sysctl == 0) {
+	if (events_sysctl == 0) {
 		ctscope_error_set(err, EOPNOTSUPP,
 		                  "set net.netfilter.nf_conntrack_events to 1 in that namespace, or use --mode dump",
 		                  "conntrack events are switched off in namespace '%s'", spec ? spec : "(own)");
 		ctscope_events_close(ev);
 		return NULL;
 	}
-	bool forced;
-	set_rcvbuf(mnl_socket_get_fd(ev->query), QUERY_RCVBUF, &forced);
+	set_rcvbuf(mnl_socket_get_fd(ev->query), QUERY_RCVBUF);
 	ev->query_portid = mnl_socket_get_portid(ev->query);
 	ev->seq = (uint32_t)time(NULL);
 	return ev;
@@ -183,7 +178,7 @@ int ctscope_events_resubscribe(struct ctscope_events *ev, int ns_fd, const char 
 		ev->rcvbuf *= 2;
 	if (ctscope_netns_enter(ns_fd, spec, &saved, err) < 0)
 		return -1;
-	struct mnl_socket *nl = open_event_socket(ev->rcvbuf, &ev->forced, &e);
+	struct mnl_socket *nl = open_event_socket(ev->rcvbuf, &e);
 	if (ctscope_netns_leave(saved, err) < 0) {
 		if (nl)
 			mnl_socket_close(nl);
@@ -206,20 +201,6 @@ uint64_t ctscope_events_lost(const struct ctscope_events *ev)
 	return ev->drops_closed + socket_drops(ev->ev);
 }
 
-int ctscope_events_sysctl(const struct ctscope_events *ev)
-{
-	return ev->events_sysctl;
-}
-
-size_t ctscope_events_rcvbuf(const struct ctscope_events *ev, bool *forced)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-	getsockopt(mnl_socket_get_fd(ev->ev), SOL_SOCKET, SO_RCVBUF, &v, &len);
-	if (forced)
-		*forced = ev->forced;
-	return (size_t)v;
-}
 
 /* ---- the stream ---- */
 

@@ -244,10 +244,6 @@ int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *d
 int ctscope_events_resubscribe(struct ctscope_events *ev, int ns_fd, const char *spec, struct ctscope_error *err);
 /* Events the kernel dropped for us since open (sk_drops via SO_MEMINFO). */
 uint64_t ctscope_events_lost(const struct ctscope_events *ev);
-/* net.netfilter.nf_conntrack_events of the namespace at open, -1 unknown. */
-int ctscope_events_sysctl(const struct ctscope_events *ev);
-/* The event socket's buffer as the kernel reports it (doubled). */
-size_t ctscope_events_rcvbuf(const struct ctscope_events *ev, bool *forced);
 
 struct ctscope_query_cbs {
 	int (*found)(const struct ctscope_entry *e, void *data); /* the kernel's current entry */
