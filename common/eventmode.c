@@ -1,16 +1,20 @@
 /* eventmode.c — one read in events mode: bring the mirror up to date from
  * the event stream, check it against the kernel, and report from it.
  *
+ * Between reads a thread (follower.c) reads the stream and applies each
+ * event as it comes; a read holds it off the mirror while it works.
+ *
  * Start-up and resync, in this order, lose nothing: the event socket is
- * subscribed (at open, or afresh after an overrun) before the dump starts,
- * so every change the dump may have missed is queued; the events drained
- * after the dump are applied on top of it. Applying them is idempotent per
+ * subscribed (at open) before the dump starts, and what it held before
+ * the dump is thrown away (older than the dump; after an overrun also
+ * incomplete), so every change the dump may have missed is queued after
+ * that point; those events are applied on top of the dump. Applying them is idempotent per
  * tuple (NEW/UPDATE replace, DESTROY removes, DESTROY of an unknown tuple
  * is ignored), so an entry created, destroyed or changed while the dump
  * ran ends as the last event left it.
  *
  * Three ways the mirror can go wrong, and what answers each:
- *  - the kernel dropped events (ENOBUFS): resubscribe, resync;
+ *  - the kernel dropped events (ENOBUFS): resync;
  *  - entries that send no events at all: with nf_conntrack_events = 2 (the
  *    default) an entry created while nobody listened has no event cache,
  *    so its DESTROY never comes (measured: `conntrack -D` of such an entry
@@ -26,10 +30,12 @@
  *    (RESYNC_EVERY_S) bounds how old that is. An entry whose timeout ran
  *    out in the mirror is asked about (IPCTNL_MSG_CT_GET by tuple, which
  *    also makes the kernel reap it if it is dead): gone -> removed, alive
- *    -> its new timeout. Staleness: an entry whose last event sat queued
- *    for at most one interval expires here at most that interval + 1 s
- *    after the kernel's timeout, and the read after that removes it, so a
- *    dead entry is counted for at most 2 intervals + 1 s.
+ *    -> its new timeout. Staleness: an event is applied as it comes, or,
+ *    if a read holds the mirror then, when that read ends, at the clock
+ *    of then; so an entry expires here at most that delay + 1 s after the
+ *    kernel's timeout and the next read removes it: a dead entry is
+ *    counted for at most one interval + 1 s + one read's length (without
+ *    the thread, events wait for the read: 2 intervals + 1 s).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,15 +56,18 @@
  * an entry that has no event cache — is caught up by a dump this often: at
  * a 10 s interval, one read in 60 costs what every dump-mode read costs. */
 #define RESYNC_EVERY_S 600
+/* Events one read takes from the socket itself (the follower thread
+ * normally leaves it nearly empty): ~1 s of work, so the read returns
+ * under a stream almost as fast as we are; the rest waits. */
+#define CATCH_UP_MAX 500000
 /* Dumps within one read while events keep overrunning. One: a read then
  * costs at most what a dump-mode read costs and is at least as true; the
  * next read resyncs again (with a buffer twice the size) if it must. */
 #define RESYNC_TRIES 1
 
 struct ctscope_eventmode {
-	int ns_fd;
-	char *spec;
 	struct ctscope_events *events;
+	struct ctscope_follower *follower;
 	struct ctscope_mirror *mirror;
 	struct ctscope_summary *sum;
 	bool synced;       /* the first dump is done */
@@ -67,6 +76,7 @@ struct ctscope_eventmode {
 	bool need_resync;
 	uint32_t now;      /* mirror clock of this read */
 	uint64_t events_applied, resyncs;
+	uint64_t received; /* datagrams the follower had read at the last look */
 	/* per read */
 	uint64_t scanned, added;
 	bool behind; /* a drain stopped at its bound: the mirror lags */
@@ -75,20 +85,30 @@ struct ctscope_eventmode {
 	size_t n_due, due_cap;
 };
 
+static int apply_event(const struct ctscope_entry *e, bool destroy, void *data)
+{
+	struct ctscope_eventmode *em = data;
+	em->events_applied++;
+	if (destroy) {
+		ctscope_mirror_remove(em->mirror, e);
+		return 0;
+	}
+	/* the clock of now, not of the last read: between reads the follower
+	 * applies events as they come */
+	int rc = ctscope_mirror_upsert(em->mirror, e, ctscope_mirror_clock());
+	if (rc < 0)
+		return -1;
+	em->added += (uint64_t)rc;
+	return 0;
+}
+
 struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
                                                 struct ctscope_error *err)
 {
 	struct ctscope_eventmode *em = calloc(1, sizeof(*em));
-	if (!em || (spec && !(em->spec = strdup(spec)))) {
+	if (!em) {
 		ctscope_error_set(err, ENOMEM, NULL, "cannot set up event mode");
-		free(em);
 		return NULL;
-	}
-	/* kept: an overrun resubscribes inside the namespace again */
-	em->ns_fd = dup(ns_fd);
-	if (em->ns_fd < 0) {
-		ctscope_error_set(err, errno, NULL, "cannot keep the namespace open for event mode");
-		goto fail;
 	}
 	em->sum = sum;
 	em->now = ctscope_mirror_clock();
@@ -96,7 +116,9 @@ struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, str
 		ctscope_error_set(err, ENOMEM, NULL, "cannot set up the event mirror");
 		goto fail;
 	}
-	if (!(em->events = ctscope_events_open(em->ns_fd, spec, err)))
+	if (!(em->events = ctscope_events_open(ns_fd, spec, err)))
+		goto fail;
+	if (!(em->follower = ctscope_follower_start(em->events, apply_event, em, err)))
 		goto fail;
 	em->need_resync = true; /* the first read dumps, after the subscription */
 	return em;
@@ -109,28 +131,11 @@ void ctscope_eventmode_free(struct ctscope_eventmode *em)
 {
 	if (!em)
 		return;
+	ctscope_follower_stop(em->follower); /* first: it uses the socket and the mirror */
 	ctscope_events_close(em->events);
 	ctscope_mirror_free(em->mirror);
-	if (em->ns_fd >= 0)
-		close(em->ns_fd);
 	free(em->due);
-	free(em->spec);
 	free(em);
-}
-
-static int apply_event(const struct ctscope_entry *e, bool destroy, void *data)
-{
-	struct ctscope_eventmode *em = data;
-	em->events_applied++;
-	if (destroy) {
-		ctscope_mirror_remove(em->mirror, e);
-		return 0;
-	}
-	int rc = ctscope_mirror_upsert(em->mirror, e, em->now);
-	if (rc < 0)
-		return -1;
-	em->added += (uint64_t)rc;
-	return 0;
 }
 
 static int add_dumped(const struct ctscope_entry *e, void *data)
@@ -139,11 +144,14 @@ static int add_dumped(const struct ctscope_entry *e, void *data)
 	return ctscope_mirror_upsert(em->mirror, e, em->now) < 0 ? -1 : 0;
 }
 
-/* Drains the stream; returns 1 on an overrun, -1 on error (which also
- * schedules a rebuild, since an event may be half applied). */
+/* Brings the mirror up to the stream; returns 1 on an overrun, -1 on
+ * error (which also schedules a rebuild, since an event may be lost). */
 static int drain(struct ctscope_eventmode *em, struct ctscope_error *err)
 {
-	int rc = ctscope_events_drain(em->events, apply_event, em, &em->scanned, err);
+	uint64_t received = em->received;
+	int rc = ctscope_follower_catch_up(em->follower, CATCH_UP_MAX, &received, err);
+	em->scanned += received - em->received;
+	em->received = received;
 	if (rc < 0)
 		em->need_resync = true;
 	if (rc == 2) {
@@ -153,10 +161,12 @@ static int drain(struct ctscope_eventmode *em, struct ctscope_error *err)
 	return rc;
 }
 
-static int resync(struct ctscope_eventmode *em, struct ctscope_source *src, bool overrun, struct ctscope_error *err)
+static int resync(struct ctscope_eventmode *em, struct ctscope_source *src, struct ctscope_error *err)
 {
-	if (overrun && ctscope_events_resubscribe(em->events, em->ns_fd, em->spec, err) < 0)
-		return -1;
+	/* what the socket holds is older than the dump to come, and after an
+	 * overrun incomplete: thrown away; what comes from here on is kept
+	 * and applied on top of the dump */
+	ctscope_follower_restart(em->follower);
 	ctscope_mirror_clear(em->mirror, em->now);
 	em->need_resync = true; /* until the dump completes */
 	if (ctscope_source_dump(src, add_dumped, em, &em->scanned, err) < 0)
@@ -177,7 +187,7 @@ static int catch_up(struct ctscope_eventmode *em, struct ctscope_source *src, st
 	if (rc < 0)
 		return -1;
 	for (int i = 0; (rc == 1 || em->need_resync) && i < RESYNC_TRIES; i++) {
-		if (resync(em, src, rc == 1, err) < 0)
+		if (resync(em, src, err) < 0)
 			return -1;
 		if ((rc = drain(em, err)) < 0)
 			return -1;
@@ -246,8 +256,8 @@ static int expire(struct ctscope_eventmode *em, struct ctscope_source *src, stru
 	return rc;
 }
 
-int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *src, unsigned top_n,
-                           struct ctscope_snapshot *snap, struct ctscope_error *err)
+static int read_held(struct ctscope_eventmode *em, struct ctscope_source *src, unsigned top_n,
+                     struct ctscope_snapshot *snap, struct ctscope_error *err)
 {
 	em->now = ctscope_mirror_clock();
 	em->scanned = 0;
@@ -282,4 +292,14 @@ int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *
 	snap->collector.resyncs = em->resyncs;
 	snap->collector.lost_events = ctscope_events_lost(em->events);
 	return 0;
+}
+
+int ctscope_eventmode_read(struct ctscope_eventmode *em, struct ctscope_source *src, unsigned top_n,
+                           struct ctscope_snapshot *snap, struct ctscope_error *err)
+{
+	/* the follower thread stays off the mirror while a read uses it */
+	ctscope_follower_hold(em->follower);
+	int rc = read_held(em, src, top_n, snap, err);
+	ctscope_follower_release(em->follower);
+	return rc;
 }

@@ -7,13 +7,13 @@
  * with the multicast stream.
  *
  * Overruns: when events arrive faster than they are read, the kernel drops
- * them and the next read fails with ENOBUFS. What was queued before the
- * drop is older than any dump we could make now, so rather than sift it we
- * close the socket and subscribe a fresh one (empty queue), with a bigger
- * buffer — up to a bound, because past it the reader is too slow, not the
- * buffer too small (conntrackd makes the same distinction). The kernel
- * counts every dropped message in the socket's sk_drops, which SO_MEMINFO
- * reads: lost_events is that count, exact, not a count of overruns.
+ * them and the next read fails with ENOBUFS. The follower (follower.c)
+ * reads this socket as events come, so an overrun means the thread was
+ * starved or the buffer too small: each one doubles the buffer, up to a
+ * bound, because past it the reader is too slow, not the buffer too small
+ * (conntrackd makes the same distinction). The kernel counts every
+ * dropped message in the socket's sk_drops, which SO_MEMINFO reads:
+ * lost_events is that count, exact, not a count of overruns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,14 +34,14 @@
 
 /* Receive buffer of the event socket as asked for (the kernel doubles it
  * for its bookkeeping). An event costs ~1.28 KiB of it (skb truesize;
- * measured on 6.18: 4 MiB held 6,553 NEW events, 32 MiB 52,428), so 4 MiB
- * holds ~6,500 events between two reads; each overrun doubles it, up to
- * 64 MiB (~105,000 events). Memory is used only while events wait. */
-#define EVENT_RCVBUF_INITIAL (4 * 1024 * 1024)
-#define EVENT_RCVBUF_MAX (64 * 1024 * 1024)
-/* One drain reads at most this many events (~1 s of work): under a stream
- * almost as fast as we are, the read must still return; the rest waits. */
-#define EVENT_DRAIN_MAX 500000
+ * measured on 6.18: 4 MiB held 6,553 NEW events, 32 MiB 52,428), so 32
+ * MiB holds ~52,000 events: 250 ms of a 200,000 events/s stream while the
+ * follower thread gets no CPU (on 2 cores a flush of a million entries,
+ * the kernel's side of it on one and a read on the other, starved it for
+ * longer than 16 MiB lasts). Each overrun doubles it, up to 128 MiB.
+ * Memory is used only while events wait. */
+#define EVENT_RCVBUF_INITIAL (32 * 1024 * 1024)
+#define EVENT_RCVBUF_MAX (128 * 1024 * 1024)
 /* recvmmsg batch: one event is one datagram of a few hundred bytes. */
 #define EVENT_BATCH 64
 #define EVENT_SLOT 8192
@@ -56,8 +56,8 @@ struct ctscope_events {
 	struct mnl_socket *query;
 	uint32_t query_portid, seq;
 	int rcvbuf;          /* what we asked for the event socket */
-	uint64_t drops_closed; /* sk_drops of event sockets we closed */
-	uint8_t *buf;        /* EVENT_BATCH * EVENT_SLOT */
+	uint8_t *buf;        /* EVENT_BATCH * EVENT_SLOT, for the stream */
+	uint8_t *answers;    /* the same, for the query socket: another thread may read the stream meanwhile */
 };
 
 static int set_rcvbuf(int fd, int bytes)
@@ -125,6 +125,7 @@ void ctscope_events_close(struct ctscope_events *ev)
 	if (ev->query)
 		mnl_socket_close(ev->query);
 	free(ev->buf);
+	free(ev->answers);
 	free(ev);
 }
 
@@ -132,7 +133,7 @@ struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct c
 {
 	struct ctscope_events *ev = calloc(1, sizeof(*ev));
 	int saved, e = 0;
-	if (!ev || !(ev->buf = malloc(EVENT_BATCH * EVENT_SLOT))) {
+	if (!ev || !(ev->buf = malloc(EVENT_BATCH * EVENT_SLOT)) || !(ev->answers = malloc(EVENT_BATCH * EVENT_SLOT))) {
 		ctscope_error_set(err, ENOMEM, NULL, "cannot set up the conntrack event socket");
 		ctscope_events_close(ev);
 		return NULL;
@@ -171,34 +172,22 @@ struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct c
 	return ev;
 }
 
-int ctscope_events_resubscribe(struct ctscope_events *ev, int ns_fd, const char *spec, struct ctscope_error *err)
+void ctscope_events_grow_buffer(struct ctscope_events *ev)
 {
-	int saved, e = 0;
-	if (ev->rcvbuf < EVENT_RCVBUF_MAX)
-		ev->rcvbuf *= 2;
-	if (ctscope_netns_enter(ns_fd, spec, &saved, err) < 0)
-		return -1;
-	struct mnl_socket *nl = open_event_socket(ev->rcvbuf, &e);
-	if (ctscope_netns_leave(saved, err) < 0) {
-		if (nl)
-			mnl_socket_close(nl);
-		return -1;
-	}
-	if (!nl) {
-		ctscope_error_set(err, e, ctscope_error_advice(e), "cannot subscribe again to conntrack events");
-		return -1;
-	}
-	/* the new socket is subscribed before the old one goes: nothing is
-	 * missed between the two, and the resync dump comes after both */
-	ev->drops_closed += socket_drops(ev->ev);
-	mnl_socket_close(ev->ev);
-	ev->ev = nl;
-	return 0;
+	if (ev->rcvbuf >= EVENT_RCVBUF_MAX)
+		return;
+	ev->rcvbuf *= 2;
+	set_rcvbuf(mnl_socket_get_fd(ev->ev), ev->rcvbuf);
+}
+
+int ctscope_events_fd(const struct ctscope_events *ev)
+{
+	return mnl_socket_get_fd(ev->ev);
 }
 
 uint64_t ctscope_events_lost(const struct ctscope_events *ev)
 {
-	return ev->drops_closed + socket_drops(ev->ev);
+	return socket_drops(ev->ev);
 }
 
 
@@ -235,15 +224,15 @@ static int event_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, uint64_t *received,
-                         struct ctscope_error *err)
+int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, size_t max,
+                         uint64_t *received, struct ctscope_error *err)
 {
 	struct mmsghdr msgs[EVENT_BATCH];
 	struct iovec iov[EVENT_BATCH];
 	struct event_ctx ctx = { cb, data, err, false };
 	int fd = mnl_socket_get_fd(ev->ev);
-	for (uint64_t taken = 0;; taken += EVENT_BATCH) {
-		if (taken >= EVENT_DRAIN_MAX)
+	for (size_t taken = 0;;) {
+		if (taken >= max)
 			return 2;
 		memset(msgs, 0, sizeof(msgs));
 		for (int i = 0; i < EVENT_BATCH; i++) {
@@ -251,24 +240,28 @@ int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *d
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
 		}
-		int n = recvmmsg(fd, msgs, EVENT_BATCH, MSG_DONTWAIT, NULL);
+		unsigned want = max - taken < EVENT_BATCH ? (unsigned)(max - taken) : EVENT_BATCH;
+		int n = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ENOBUFS)
-				return 1; /* overrun: the caller resubscribes and resyncs */
+				return 1; /* overrun: the caller resyncs */
 			ctscope_error_set(err, errno, ctscope_error_advice(errno), "cannot read conntrack events");
 			return -1;
 		}
+		*received += (uint64_t)n;
+		taken += (size_t)n;
+		if (!cb)
+			continue; /* thrown away: older than the resync to come */
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				ctscope_error_set(err, EMSGSIZE, "please report this with the kernel version",
 				                  "a conntrack event larger than %d bytes", EVENT_SLOT);
 				return -1;
 			}
-			(*received)++;
 			if (ctscope_netlink_check_framing(iov[i].iov_base, msgs[i].msg_len, "read a conntrack event", err) < 0)
 				return -1;
 			if (mnl_cb_run(iov[i].iov_base, msgs[i].msg_len, 0, 0, event_msg_cb, &ctx) == MNL_CB_ERROR) {
@@ -325,7 +318,7 @@ static void put_tuple(struct nlmsghdr *nlh, const struct ctscope_entry *e)
 static int read_answers(struct ctscope_events *ev, const struct ctscope_entry *keys, size_t n, uint32_t base,
                         const struct ctscope_query_cbs *cbs, size_t *answered, struct ctscope_error *err)
 {
-	uint8_t *buf = ev->buf;
+	uint8_t *buf = ev->answers;
 	for (;;) {
 		ssize_t len = recv(mnl_socket_get_fd(ev->query), buf, EVENT_BATCH * EVENT_SLOT, MSG_DONTWAIT);
 		if (len < 0) {

@@ -233,15 +233,17 @@ typedef int (*ctscope_event_cb)(const struct ctscope_entry *e, bool destroy, voi
  * switched off (net.netfilter.nf_conntrack_events = 0). */
 struct ctscope_events *ctscope_events_open(int ns_fd, const char *spec, struct ctscope_error *err);
 void ctscope_events_close(struct ctscope_events *ev);
-/* Reads every pending event without blocking, cb for each; *received
- * counts datagrams. Returns 0 when drained, 1 on an overrun (events were
- * lost: resubscribe, then resync), 2 when it stopped at its bound with
- * events still queued, -1 on error. */
-int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, uint64_t *received,
-                         struct ctscope_error *err);
-/* After an overrun: a fresh subscription (empty queue, doubled buffer up
- * to a bound) replaces the old one. */
-int ctscope_events_resubscribe(struct ctscope_events *ev, int ns_fd, const char *spec, struct ctscope_error *err);
+/* Reads pending events without blocking, at most max datagrams, cb for
+ * each event (cb NULL: read and thrown away); *received counts datagrams.
+ * Returns 0 when drained, 1 on an overrun (the kernel dropped events since
+ * the last read: resync), 2 when it stopped at max with events still
+ * queued, -1 on error. One thread at a time. */
+int ctscope_events_drain(struct ctscope_events *ev, ctscope_event_cb cb, void *data, size_t max,
+                         uint64_t *received, struct ctscope_error *err);
+/* After an overrun: double the socket's buffer, up to a bound. */
+void ctscope_events_grow_buffer(struct ctscope_events *ev);
+/* The event socket, to wait on. */
+int ctscope_events_fd(const struct ctscope_events *ev);
 /* Events the kernel dropped for us since open (sk_drops via SO_MEMINFO). */
 uint64_t ctscope_events_lost(const struct ctscope_events *ev);
 
@@ -256,12 +258,60 @@ struct ctscope_query_cbs {
 int ctscope_events_query(struct ctscope_events *ev, const struct ctscope_entry *keys, size_t n,
                          const struct ctscope_query_cbs *cbs, size_t *answered, struct ctscope_error *err);
 
+/* ---- event queue: parsed events waiting for the mirror (eventqueue.c) ---- */
+
+struct ctscope_queued_event {
+	struct ctscope_entry entry;
+	bool destroy;
+};
+struct ctscope_eventqueue;
+struct ctscope_eventchunk;
+
+struct ctscope_eventqueue *ctscope_eventqueue_new(size_t max_events);
+void ctscope_eventqueue_free(struct ctscope_eventqueue *q);
+size_t ctscope_eventqueue_count(const struct ctscope_eventqueue *q);
+/* max_events or more are queued (a push still succeeds: the producer
+ * checks before it reads more). */
+bool ctscope_eventqueue_full(const struct ctscope_eventqueue *q);
+/* 0, or -1 out of memory. */
+int ctscope_eventqueue_push(struct ctscope_eventqueue *q, const struct ctscope_entry *e, bool destroy);
+/* Detaches the oldest chunk (*n events at *ev, in order), NULL when empty;
+ * hand it back with give_back once applied. */
+struct ctscope_eventchunk *ctscope_eventqueue_take(struct ctscope_eventqueue *q, const struct ctscope_queued_event **ev,
+                                                   size_t *n);
+void ctscope_eventqueue_give_back(struct ctscope_eventqueue *q, struct ctscope_eventchunk *c);
+void ctscope_eventqueue_clear(struct ctscope_eventqueue *q);
+
+/* ---- follower: a thread reading the event stream (follower.c) ---- */
+
+struct ctscope_follower;
+
+/* Starts a thread that reads ev's socket as events come and calls apply
+ * for each, in order, whenever no read holds the follower. apply runs on
+ * that thread or on the reader's, never on both at once. Without a thread
+ * (pthread_create failed) catch_up does all the reading. */
+struct ctscope_follower *ctscope_follower_start(struct ctscope_events *ev, ctscope_event_cb apply, void *data,
+                                                struct ctscope_error *err);
+void ctscope_follower_stop(struct ctscope_follower *f);
+/* A read: apply runs only from the calls below until release. */
+void ctscope_follower_hold(struct ctscope_follower *f);
+void ctscope_follower_release(struct ctscope_follower *f);
+/* Held: reads what is pending (at most max datagrams) and applies every
+ * queued event. Returns 0, 1 when events were lost since the last restart
+ * (nothing applied: resync), 2 when it stopped at max, -1 on an error (of
+ * this call, or one the thread kept for the reader). *received: datagrams
+ * read since start. */
+int ctscope_follower_catch_up(struct ctscope_follower *f, size_t max, uint64_t *received, struct ctscope_error *err);
+/* Held, before a resync's dump: everything queued or still in the socket
+ * is older than the dump and thrown away; events from here on are kept. */
+void ctscope_follower_restart(struct ctscope_follower *f);
+
 /* ---- event mode: one read from the mirror (eventmode.c) ---- */
 
 struct ctscope_eventmode;
 
-/* Subscribes to the namespace's events (ns_fd is duplicated and kept for
- * resubscribing) and keeps *sum current from them. The first read dumps. */
+/* Subscribes to the namespace's events and keeps *sum current from them,
+ * on a thread of its own. The first read dumps. */
 struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
                                                 struct ctscope_error *err);
 void ctscope_eventmode_free(struct ctscope_eventmode *em);

@@ -9,7 +9,11 @@
 # conntrack -L, cat /proc/net/nf_conntrack where the kernel has it, and a
 # text parse like munin's fw_conntrack. Peak RSS of ours with GNU time.
 # A scaling run (10k, 100k, then the full size) shows dump mode staying
-# proportional to the floor. Prints a table of medians and ratios to the
+# proportional to the floor. Then event mode over the same table: its
+# quiet reads, a burst of BENCH_BURST new entries from BENCH_INJECTORS
+# processes at once, and a flush of the whole table (one DESTROY each, at
+# the kernel's own pace): events lost, CPU per event, and whether the last
+# report equals the kernel. Prints a table of medians and ratios to the
 # floor and writes $BUILD/bench/results.json.
 #
 # Only one bench namespace is alive at a time: the kernel keeps one hash
@@ -93,6 +97,11 @@ scaling=()
 for n in 10000 100000 "$ENTRIES"; do
 	[ "$n" -le "$ENTRIES" ] || continue
 	ct_netns "bench$n"
+	# every entry gets an event cache, so the flush below reports each
+	# one (with the default 2, entries made while nobody listened die
+	# without a DESTROY); it is what a host running conntrackd has
+	ip netns exec "$CT_NS" sysctl -qw net.netfilter.nf_conntrack_events=1 ||
+		ct_fail "cannot switch conntrack events on in $CT_NS"
 	fill "$CT_NS" "$n"
 	hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/scale-$n.json" \
 		-n floor "$FLOOR --netns $CT_NS" \
@@ -125,25 +134,54 @@ rss_floor=$(peak_rss_kb "$FLOOR" --netns "$NS")
 BURST=${BENCH_BURST:-200000}
 ct_raise_max $((ENTRIES + BURST + 100000))
 /usr/bin/time -o "$OUT/events.rss" -f %M \
-	"$CTSCOPE" --json --mode events --interval 1 --count 14 --netns "$NS" >"$OUT/events.jsonl" 2>"$OUT/events.err" &
+	"$CTSCOPE" --json --mode events --interval 1 --count 25 --netns "$NS" >"$OUT/events.jsonl" 2>"$OUT/events.err" &
 ev_pid=$!
 ct_on_exit "kill $ev_pid"
 for _ in $(seq 600); do [ "$(wc -l <"$OUT/events.jsonl")" -ge 6 ] && break; sleep 0.1; done
 [ "$(wc -l <"$OUT/events.jsonl")" -ge 6 ] || ct_fail "event mode gave no reports: $(cat "$OUT/events.err")"
+# The burst comes from INJECTORS processes at once (one alone makes
+# ~160,000 entries/s here): the aim is a stream faster than 200,000/s.
+INJECTORS=${BENCH_INJECTORS:-2}
+bench_lines "$BURST" $((ENTRIES * 2)) >"$OUT/burst.lines"
+for i in $(seq "$INJECTORS"); do
+	awk -v n="$INJECTORS" -v i="$i" 'NR % n == i - 1' "$OUT/burst.lines" >"$OUT/burst.$i"
+done
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, all threads
+ct_pid=$(pgrep -P "$ev_pid" -x ctscope || echo "$ev_pid")
+cpu_before=$(cpu_ticks "$ct_pid")
 burst_start=$(date +%s.%N)
-bench_lines "$BURST" $((ENTRIES * 2)) | "$CTINJECT" -q --netns "$NS" || ct_fail "cannot inject the burst"
+pids=()
+for i in $(seq "$INJECTORS"); do
+	"$CTINJECT" -q --netns "$NS" <"$OUT/burst.$i" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || ct_fail "cannot inject the burst"; done
 burst_s=$(awk -v a="$burst_start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+# then the whole table goes at once, as fast as the kernel can say so:
+# conntrack -F sends one DESTROY per entry
+flush_entries=$(ct_count "$NS")
+flush_start=$(date +%s.%N)
+ip netns exec "$NS" conntrack -F >/dev/null 2>&1 || ct_fail "cannot flush $NS"
+flush_s=$(awk -v a="$flush_start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+# the follower applies the last events within a moment; a second is
+# ample, and the CPU time then covers both streams (and the reports of
+# those seconds, a few ms each)
+sleep 1
+cpu_after=$(cpu_ticks "$ct_pid")
+cpu_burst_s=$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')
 wait "$ev_pid" || ct_fail "event mode failed: $(cat "$OUT/events.err")"
 truth_entries=$(ct_count "$NS")
 
-python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "$load_start" "$BURST" "$burst_s" "$truth_entries" "${scaling[@]}" <<'EOF'
+python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "$load_start" "$BURST" "$burst_s" "$truth_entries" "$cpu_burst_s" "$INJECTORS" "$flush_entries" "$flush_s" "${scaling[@]}" <<'EOF'
 import json, os, platform, sys
 out, entries = sys.argv[1], int(sys.argv[2])
 load_start = sys.argv[6]
 load_end = " ".join(open("/proc/loadavg").read().split()[:3])
 rss = {"ctscope --mode dump": int(sys.argv[3]), "ctscope --mode stats": int(sys.argv[4]), "floor": int(sys.argv[5])}
 scaling = [dict(zip(("entries", "floor_s", "dump_s"), (int(a), float(b), float(c))))
-           for a, b, c in (s.split() for s in sys.argv[10:])]
+           for a, b, c in (s.split() for s in sys.argv[14:])]
+cpu_s, injectors = float(sys.argv[10]), int(sys.argv[11])
+flush_entries, flush_s = int(sys.argv[12]), float(sys.argv[13])
 burst, burst_s, truth_entries = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
 res = json.load(open(os.path.join(out, "compare.json")))["results"]
 floor = next(r["median"] for r in res if r["command"] == "floor")
@@ -171,26 +209,26 @@ json.dump({"entries": entries, "cores": os.cpu_count(), "kernel": platform.relea
 reports = [json.loads(l) for l in open(os.path.join(out, "events.jsonl"))]
 col = [r["collector"] for r in reports]
 quiet = sorted(c["duration_ms"] for c in col[1:5])  # after the initial dump, before the burst
-busy = [(b["events"] - a["events"], b["duration_ms"], b["resyncs"] - a["resyncs"]) for a, b in zip(col[4:], col[5:])]
-ev_n = sum(n for n, _, _ in busy)
-# cost per event from the intervals that applied events without a resync
-# dump (a resync's dump would be counted as event cost otherwise)
-ev_clean = sum(n for n, _, r in busy if n and not r)
-ev_ms = sum(ms for n, ms, r in busy if n and not r)
+# events the follower applied from the last report before the burst on
+ev_n = col[-1]["events"] - col[5]["events"]
 last = reports[-1]
 events = {"initial_dump_ms": col[0]["duration_ms"], "quiet_ms_median": quiet[len(quiet) // 2],
-          "quiet_ms_max": quiet[-1], "burst_entries": burst, "burst_seconds": burst_s,
-          "burst_events_per_s": burst / burst_s, "events_applied": ev_n,
-          "us_per_event": ev_ms * 1000 / ev_clean if ev_clean else None,
+          "quiet_ms_max": quiet[-1], "burst_entries": burst, "burst_injectors": injectors,
+          "burst_seconds": burst_s, "burst_events_per_s": burst / burst_s,
+          "flush_entries": flush_entries, "flush_seconds": flush_s, "flush_events_per_s": flush_entries / flush_s,
+          "events_applied": ev_n, "events_expected": burst + flush_entries, "cpu_seconds": cpu_s,
+          "us_cpu_per_event": cpu_s * 1e6 / ev_n if ev_n else None,
           "resyncs": last["collector"]["resyncs"], "lost_events": last["collector"]["lost_events"],
           "last_report_entries": last["table"]["entries"], "kernel_entries": truth_entries,
           "mirror_entries": sum(last["families"].values()),
           "peak_rss_kib": int(open(os.path.join(out, "events.rss")).read().split()[-1])}
 print(f"\nevent mode over {entries:,} entries: first read (dump + mirror) {events['initial_dump_ms']:.0f} ms;"
       f" quiet read median {events['quiet_ms_median']:.2f} ms (max {events['quiet_ms_max']:.2f})")
-print(f"  burst of {burst:,} new entries in {burst_s:.2f} s ({events['burst_events_per_s']:,.0f}/s):"
-      f" {ev_n:,} events applied" +
-      (f", {events['us_per_event']:.1f} us each where no resync ran" if ev_clean else ", every one in an interval with a resync") +
+print(f"  burst: {burst:,} new entries from {injectors} injectors in {burst_s:.2f} s"
+      f" ({events['burst_events_per_s']:,.0f} events/s)")
+print(f"  flush: {flush_entries:,} entries destroyed in {flush_s:.2f} s ({events['flush_events_per_s']:,.0f} events/s)")
+print(f"  {ev_n:,} events applied of {burst + flush_entries:,}" +
+      (f", {events['us_cpu_per_event']:.2f} us of ctscope CPU each" if ev_n else "") +
       f"; resyncs {events['resyncs']}, lost events {events['lost_events']}")
 print(f"  last report: {events['mirror_entries']:,} entries in the mirror, kernel count {truth_entries:,};"
       f" peak RSS {events['peak_rss_kib'] / 1024:.1f} MiB")
