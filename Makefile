@@ -38,7 +38,7 @@ DEB_PACKAGES := build-essential pkg-config libmnl-dev libcmocka-dev \
 	conntrack nftables iproute2 util-linux libcap2-bin procps python3 \
 	collectd-core collectd-dev rrdtool graphite-carbon \
 	netdata-core curl \
-	clang libfuzzer-14-dev libclang-rt-14-dev hyperfine valgrind time
+	clang libfuzzer-14-dev libclang-rt-14-dev valgrind time
 
 ALL :=
 UNIT_TESTS :=

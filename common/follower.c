@@ -71,9 +71,9 @@ struct ctscope_follower {
 	pthread_cond_t changed; /* room in the queue, an error taken, stopping */
 	struct ctscope_eventqueue *queue;
 	uint64_t received;  /* datagrams read */
-	bool overrun;       /* the kernel dropped events since the last restart */
+	bool overrun;       /* events were lost since the last restart (kernel drop, or one not applied) */
 	bool failed;        /* err holds an error the reader has not taken */
-	bool apply_failed;  /* an event could not be applied: the mirror needs a rebuild */
+	bool apply_failed;  /* an event could not be applied (out of memory), not yet reported */
 	bool stopping;
 	struct ctscope_error err;
 
@@ -119,8 +119,12 @@ static void apply_queued(struct ctscope_follower *f, size_t max)
 			failed = f->apply_cb(&ev[i].entry, ev[i].destroy, f->data) < 0;
 		pthread_mutex_lock(&f->intake);
 		ctscope_eventqueue_give_back(f->queue, c);
-		if (failed)
+		if (failed) {
+			/* the mirror is not to be trusted, nor touched, until the
+			 * resync: what follows is thrown away as after an overrun */
 			f->apply_failed = true;
+			f->overrun = true;
+		}
 		pthread_mutex_unlock(&f->intake);
 	}
 }

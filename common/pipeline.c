@@ -19,7 +19,14 @@
 
 #include "internal.h"
 
-#define RING_BUFFERS 8
+#define RING_BUFFERS 16
+/* The parser is faster than the kernel, so it sleeps between buffers, and
+ * waking it costs the receiving thread (the one on the floor's path) a
+ * futex call each time. Woken once per 8 buffers instead of every one
+ * (and 16 buffers in the ring instead of 8), the dump's median ratio to
+ * the floor went from 1.09x to 1.02x over 10 interleaved rounds at
+ * 1,000,000 entries (single rounds spread 0.8x-1.3x: a noisy machine). */
+#define WAKE_BATCH 8
 
 struct pipeline {
 	pthread_mutex_t mu;
@@ -144,7 +151,8 @@ int ctscope_pipeline_run(int fd, size_t buffer_size, ctscope_pipeline_consume co
 		pthread_mutex_lock(&p.mu);
 		p.len[slot] = (size_t)n;
 		p.count++;
-		pthread_cond_signal(&p.filled);
+		if (p.count >= WAKE_BATCH || end)
+			pthread_cond_signal(&p.filled);
 		pthread_mutex_unlock(&p.mu);
 	}
 	pthread_mutex_lock(&p.mu);

@@ -3,8 +3,8 @@
 # own floor and the tools people use today, side by side in one run.
 #
 # Fills a throwaway namespace with BENCH_ENTRIES (default 1,000,000)
-# entries, one distinct destination each, then times with hyperfine (each
-# command BENCH_RUNS times after a warm-up): the floor (tests/bench/floor:
+# entries, one distinct destination each, then times with timeit.py (each
+# command BENCH_RUNS times after a warm-up, round by round, interleaved): the floor (tests/bench/floor:
 # dump, receive, look at nothing), ctscope --mode dump and --mode stats,
 # conntrack -L, cat /proc/net/nf_conntrack where the kernel has it, and a
 # text parse like munin's fw_conntrack. Peak RSS of ours with GNU time.
@@ -26,7 +26,8 @@ SOURCES_PER=${BENCH_DESTS_PER_SOURCE:-250}
 OUT=$BUILD/bench
 mkdir -p "$OUT"
 FLOOR=$BUILD/tests/bench/floor
-for tool in hyperfine conntrack /usr/bin/time "$FLOOR" "$CTSCOPE" "$CTINJECT"; do
+TIMEIT=$CTSCOPE_SRC/tests/bench/timeit.py
+for tool in conntrack /usr/bin/time "$FLOOR" "$CTSCOPE" "$CTINJECT"; do
 	command -v "$tool" >/dev/null || ct_fail "bench needs $tool (run 'sudo make deps' and 'make')"
 done
 
@@ -78,11 +79,10 @@ fill() { # fill NS N
 	[ "$have" -eq "$2" ] || ct_fail "$1 holds $have entries, wanted $2"
 }
 
-median_of() { # median_of JSON NAME -> seconds
-	python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["results"] if x["command"]==sys.argv[2]]; print(r[0]["median"] if r else "")' "$1" "$2"
+median_of() { # median_of JSON NAME [KEY] -> the command's median seconds (or KEY)
+	python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["results"] if x["command"]==sys.argv[2]]; print(r[0][sys.argv[3]] if r else "")' "$1" "$2" "${3:-median}"
 }
 
-peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 
 ct_raise_max $((ENTRIES + 100000))
 echo "ctscope bench: $(nproc) cores, kernel $(uname -r), $(date -u +%FT%TZ)"
@@ -103,11 +103,11 @@ for n in 10000 100000 "$ENTRIES"; do
 	ip netns exec "$CT_NS" sysctl -qw net.netfilter.nf_conntrack_events=1 ||
 		ct_fail "cannot switch conntrack events on in $CT_NS"
 	fill "$CT_NS" "$n"
-	hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/scale-$n.json" \
+	python3 "$TIMEIT" --warmup 1 --runs "$RUNS" --json "$OUT/scale-$n.json" \
 		-n floor "$FLOOR --netns $CT_NS" \
 		-n dump "$CTSCOPE --json --mode dump --netns $CT_NS" >/dev/null 2>"$OUT/scale-$n.err" ||
-		ct_fail "hyperfine failed at $n entries: $(tail -n 3 "$OUT/scale-$n.err")"
-	scaling+=("$n $(median_of "$OUT/scale-$n.json" floor) $(median_of "$OUT/scale-$n.json" dump)")
+		ct_fail "timing failed at $n entries: $(tail -n 3 "$OUT/scale-$n.err")"
+	scaling+=("$n $(median_of "$OUT/scale-$n.json" floor) $(median_of "$OUT/scale-$n.json" dump) $(median_of "$OUT/scale-$n.json" dump ratio_to_first)")
 	if [ "$n" -ne "$ENTRIES" ]; then ip netns del "$CT_NS"; fi
 done
 NS=$CT_NS
@@ -123,12 +123,8 @@ if [ -r /proc/net/nf_conntrack ]; then
 	# what munin's fw_conntrack does: read the text, count states per line
 	cmds+=(-n "munin fw_conntrack-style parse" "ip netns exec $NS awk '{for(i=1;i<=NF;i++) if(\$i ~ /^(ESTABLISHED|TIME_WAIT|SYN_SENT|FIN_WAIT|CLOSE_WAIT|SYN_RECV|LAST_ACK|CLOSE)\$/) s[\$i]++; n++} END{for(k in s) print k, s[k]; print n}' /proc/net/nf_conntrack")
 fi
-hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/compare.json" "${cmds[@]}" \
-	>/dev/null 2>"$OUT/compare.err" || ct_fail "hyperfine failed: $(tail -n 3 "$OUT/compare.err")"
-
-rss_dump=$(peak_rss_kb "$CTSCOPE" --json --mode dump --netns "$NS")
-rss_stats=$(peak_rss_kb "$CTSCOPE" --json --mode stats --netns "$NS")
-rss_floor=$(peak_rss_kb "$FLOOR" --netns "$NS")
+python3 "$TIMEIT" --warmup 1 --runs "$RUNS" --json "$OUT/compare.json" "${cmds[@]}" \
+	>/dev/null 2>"$OUT/compare.err" || ct_fail "timing failed: $(tail -n 3 "$OUT/compare.err")"
 
 # ---- event mode at ENTRIES: quiet intervals, then a burst of new entries ----
 BURST=${BENCH_BURST:-200000}
@@ -172,40 +168,46 @@ cpu_burst_s=$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)
 wait "$ev_pid" || ct_fail "event mode failed: $(cat "$OUT/events.err")"
 truth_entries=$(ct_count "$NS")
 
-python3 - "$OUT" "$ENTRIES" "$rss_dump" "$rss_stats" "$rss_floor" "$load_start" "$BURST" "$burst_s" "$truth_entries" "$cpu_burst_s" "$INJECTORS" "$flush_entries" "$flush_s" "${scaling[@]}" <<'EOF'
-import json, os, platform, sys
+python3 - "$OUT" "$ENTRIES" "" "" "" "$load_start" "$BURST" "$burst_s" "$truth_entries" "$cpu_burst_s" "$INJECTORS" "$flush_entries" "$flush_s" "${scaling[@]}" <<'EOF'
+import json, os, platform, statistics, sys
 out, entries = sys.argv[1], int(sys.argv[2])
 load_start = sys.argv[6]
 load_end = " ".join(open("/proc/loadavg").read().split()[:3])
-rss = {"ctscope --mode dump": int(sys.argv[3]), "ctscope --mode stats": int(sys.argv[4]), "floor": int(sys.argv[5])}
-scaling = [dict(zip(("entries", "floor_s", "dump_s"), (int(a), float(b), float(c))))
-           for a, b, c in (s.split() for s in sys.argv[14:])]
+scaling = [dict(zip(("entries", "floor_s", "dump_s", "ratio"), (int(a), float(b), float(c), float(d))))
+           for a, b, c, d in (s.split() for s in sys.argv[14:])]
 cpu_s, injectors = float(sys.argv[10]), int(sys.argv[11])
 flush_entries, flush_s = int(sys.argv[12]), float(sys.argv[13])
 burst, burst_s, truth_entries = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
 res = json.load(open(os.path.join(out, "compare.json")))["results"]
-floor = next(r["median"] for r in res if r["command"] == "floor")
+by_name = {r["command"]: r for r in res}
 rows = []
 print(f"\n{entries:,} entries, {os.cpu_count()} cores, kernel {platform.release()}, "
-      f"load average {load_start} at start, {load_end} at end")
-print(f"{'command':<32} {'median':>9} {'min':>8} {'max':>8} {'x floor':>8} {'peak RSS':>10}")
+      f"load average {load_start} at start, {load_end} at end; {len(res[0]['times'])} rounds, interleaved")
+print(f"{'command':<32} {'median':>9} {'min':>8} {'max':>8} {'x floor':>8} {'(range)':>13} {'peak RSS':>10}")
 for r in res:
     name = r["command"]
-    row = {"command": name, "median_s": r["median"], "min_s": r["min"], "max_s": r["max"],
-           "stddev_s": r["stddev"], "ratio_to_floor": r["median"] / floor, "runs": len(r["times"])}
-    if name in rss:
-        row["peak_rss_kib"] = rss[name]
-    rows.append(row)
-    rss_txt = f"{rss[name] / 1024:.1f} MiB" if name in rss else ""
-    print(f"{name:<32} {r['median']:>8.3f}s {r['min']:>7.3f}s {r['max']:>7.3f}s {r['median'] / floor:>7.2f}x {rss_txt:>10}")
-print("\nscaling (dump mode / floor, medians):")
+    rows.append({"command": name, "median_s": r["median"], "min_s": r["min"], "max_s": r["max"],
+                 "stddev_s": r["stddev"], "ratio_to_floor": r["ratio_to_first"],
+                 "ratio_to_floor_min": r["ratio_min"], "ratio_to_floor_max": r["ratio_max"],
+                 "runs": len(r["times"]), "peak_rss_kib": r["peak_rss_kib"]})
+    spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+    print(f"{name:<32} {r['median']:>8.3f}s {r['min']:>7.3f}s {r['max']:>7.3f}s {r['ratio_to_first']:>7.2f}x"
+          f" {spread:>13} {r['peak_rss_kib'] / 1024:>6.1f} MiB")
+print("(x floor: median of the per-round ratios, each round running every command once)")
+dump, ctl = by_name.get("ctscope --mode dump"), by_name.get("conntrack -L")
+vs_conntrack = None
+if dump and ctl:
+    per_round = sorted(d / c for d, c in zip(dump["times"], ctl["times"]))
+    vs_conntrack = {"median": statistics.median(per_round), "min": per_round[0], "max": per_round[-1]}
+    print(f"ctscope --mode dump / conntrack -L: {vs_conntrack['median']:.2f}"
+          f" (rounds {vs_conntrack['min']:.2f}-{vs_conntrack['max']:.2f})")
+print("\nscaling (dump mode / floor, interleaved, median of per-round ratios):")
 for s in scaling:
-    s["ratio"] = s["dump_s"] / s["floor_s"]
     print(f"  {s['entries']:>9,} entries: floor {s['floor_s']:.3f}s  dump {s['dump_s']:.3f}s  {s['ratio']:.2f}x"
           f"  ({s['dump_s'] / s['entries'] * 1e9:.0f} ns/entry)")
 json.dump({"entries": entries, "cores": os.cpu_count(), "kernel": platform.release(),
            "loadavg_start": load_start, "loadavg_end": load_end,
-           "results": rows, "scaling": scaling}, open(os.path.join(out, "results.json"), "w"), indent=2)
+           "results": rows, "dump_vs_conntrack_L": vs_conntrack, "scaling": scaling}, open(os.path.join(out, "results.json"), "w"), indent=2)
 reports = [json.loads(l) for l in open(os.path.join(out, "events.jsonl"))]
 col = [r["collector"] for r in reports]
 quiet = sorted(c["duration_ms"] for c in col[1:5])  # after the initial dump, before the burst
