@@ -23,6 +23,7 @@
 #include "options.h"
 
 _Static_assert(CTSCOPE_CD_NAME_LEN == DATA_MAX_NAME_LEN, "mapping.h's name length must be collectd's");
+_Static_assert(CTSCOPE_CD_MESSAGE_LEN == NOTIF_MAX_MSG_LEN, "mapping.h's message length must be collectd's");
 
 /* collectd's config and init callbacks take no user data, so the parsed
  * block lives here between them; after init each read callback owns its
@@ -40,6 +41,8 @@ struct reader {
 	char last_error[sizeof(((struct ctscope_error *)0)->message)]; /* "" while readable */
 	unsigned failed_reads;
 	unsigned refused; /* values not dispatched in the last read */
+	bool notifications;
+	struct ctscope_cd_hint_state hints; /* what the last read's hints were */
 };
 
 static void report_config_problem(const char *message, void *ctx)
@@ -78,6 +81,27 @@ static int dispatch(const struct ctscope_cd_value *v, void *ctx)
 	return plugin_dispatch_values(&vl);
 }
 
+static int dispatch_notification(const struct ctscope_cd_notification *cn, void *ctx)
+{
+	(void)ctx;
+	notification_t n = {
+		.severity = cn->okay ? NOTIF_OKAY : NOTIF_WARNING,
+		.time = cn->time_ms ? MS_TO_CDTIME_T(cn->time_ms) : cdtime(),
+	};
+	sstrncpy(n.message, cn->message, sizeof(n.message));
+	sstrncpy(n.host, hostname_g, sizeof(n.host));
+	sstrncpy(n.plugin, cn->plugin, sizeof(n.plugin));
+	sstrncpy(n.plugin_instance, cn->plugin_instance, sizeof(n.plugin_instance));
+	sstrncpy(n.type, cn->type, sizeof(n.type));
+	sstrncpy(n.type_instance, cn->type_instance, sizeof(n.type_instance));
+	/* the whole sentence, for notification plugins that pass meta data on
+	 * (the message may be cut at collectd's 256 bytes) */
+	plugin_notification_meta_add_string(&n, "hint", cn->full_sentence);
+	int rc = plugin_dispatch_notification(&n);
+	plugin_notification_meta_free(n.meta);
+	return rc;
+}
+
 static void read_failed(struct reader *r, const char *why)
 {
 	r->failed_reads++;
@@ -112,6 +136,9 @@ static int ctscope_read(user_data_t *ud)
 	}
 
 	unsigned refused = ctscope_cd_map(&r->snap, r->breakdowns, dispatch, NULL);
+	if (r->notifications && ctscope_cd_notify_hints(&r->snap, &r->hints, dispatch_notification, NULL))
+		WARNING("ctscope plugin: %s: a hint could not be sent as a notification (collectd's messages above "
+		        "say why)", r->what);
 	ctscope_snapshot_clear(&r->snap);
 	if (refused && refused != r->refused)
 		WARNING("ctscope plugin: %s: %u values of this read could not be dispatched (collectd's messages "
@@ -143,6 +170,7 @@ static int start_reader(const char *spec, const char *label, cdtime_t interval)
 	}
 	r->core = config.core;
 	r->breakdowns = config.breakdowns;
+	r->notifications = config.notifications;
 	if (spec)
 		snprintf(r->what, sizeof(r->what), "namespace \"%s\"", spec);
 	else

@@ -127,3 +127,58 @@ unsigned ctscope_cd_map(const struct ctscope_snapshot *snap, unsigned breakdowns
 		map_top_destinations(&m);
 	return m.refused;
 }
+
+/* The sentence as a notification message: whole when it fits, else cut
+ * after the last whole word that leaves room for "...". */
+static void fit_message(const char *prefix, const char *sentence, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s%s", prefix, sentence);
+	if (n < 0 || (size_t)n < len)
+		return;
+	size_t end = len - 4; /* room for "..." and the terminator */
+	while (end > 0 && buf[end] != ' ')
+		end--;
+	if (end == 0)
+		end = len - 4;
+	memcpy(buf + end, "...", 4);
+}
+
+static unsigned notify_one(const struct mapper *m, bool okay, enum ctscope_hint_kind kind, const char *sentence,
+                           ctscope_cd_notify_fn notify, void *ctx)
+{
+	struct ctscope_cd_notification n = {
+		.okay = okay,
+		.plugin = "ctscope",
+		.type = "conntrack",
+		.full_sentence = sentence,
+		.time_ms = m->snap->time_ms,
+	};
+	plugin_instance(m, NULL, n.plugin_instance, sizeof(n.plugin_instance));
+	snprintf(n.type_instance, sizeof(n.type_instance), "%s", ctscope_hint_kind_name(kind));
+	fit_message(okay ? "No longer: " : "", sentence, n.message, sizeof(n.message));
+	return notify(&n, ctx) != 0;
+}
+
+unsigned ctscope_cd_notify_hints(const struct ctscope_snapshot *snap, struct ctscope_cd_hint_state *state,
+                                 ctscope_cd_notify_fn notify, void *ctx)
+{
+	const struct mapper m = { .snap = snap };
+	bool now[CTSCOPE_HINT_KIND_COUNT] = { false };
+	unsigned refused = 0;
+	for (size_t i = 0; i < snap->n_hints; i++) {
+		enum ctscope_hint_kind k = snap->hint_kinds[i];
+		if ((unsigned)k >= CTSCOPE_HINT_KIND_COUNT || now[k])
+			continue; /* one per kind, as the core promises */
+		now[k] = true;
+		if (!state->active[k])
+			refused += notify_one(&m, false, k, snap->hints[i], notify, ctx);
+		/* kept current: the okay notification quotes the last figures */
+		snprintf(state->sentence[k], sizeof(state->sentence[k]), "%s", snap->hints[i]);
+	}
+	for (unsigned k = 0; k < CTSCOPE_HINT_KIND_COUNT; k++) {
+		if (state->active[k] && !now[k])
+			refused += notify_one(&m, true, (enum ctscope_hint_kind)k, state->sentence[k], notify, ctx);
+		state->active[k] = now[k];
+	}
+	return refused;
+}

@@ -54,6 +54,46 @@ typedef int (*ctscope_cd_emit_fn)(const struct ctscope_cd_value *v, void *ctx);
  * left out, never sent as 0. Returns the number of values emit refused. */
 unsigned ctscope_cd_map(const struct ctscope_snapshot *snap, unsigned breakdowns, ctscope_cd_emit_fn emit, void *ctx);
 
+/* ---- hints as notifications ----------------------------------------------
+ *
+ * A hint that appears becomes a warning notification carrying its sentence
+ * (the sysctl to change); one that goes away, an okay notification. A hint
+ * that stays says nothing more, though its figures change: collectd's
+ * notification chain (logfile, syslog, notify_email, ...) hears of a
+ * problem once, and of its end once. */
+
+/* collectd's NOTIF_MAX_MSG_LEN; ctscope.c checks the two agree. */
+#define CTSCOPE_CD_MESSAGE_LEN 256
+
+/* What the last read said, per namespace. */
+struct ctscope_cd_hint_state {
+	bool active[CTSCOPE_HINT_KIND_COUNT];
+	char sentence[CTSCOPE_HINT_KIND_COUNT][CTSCOPE_HINT_LEN];
+};
+
+struct ctscope_cd_notification {
+	bool okay; /* false: a warning */
+	const char *plugin; /* always "ctscope" */
+	char plugin_instance[CTSCOPE_CD_NAME_LEN]; /* the namespace label, "" for collectd's own */
+	const char *type; /* "conntrack" */
+	char type_instance[CTSCOPE_CD_NAME_LEN]; /* the hint's kind: "fill", "top_destination", ... */
+	/* the sentence, cut at a word with "..." when longer than collectd
+	 * carries; full_sentence always whole (ctscope.c adds it as the
+	 * notification's meta data "hint") */
+	char message[CTSCOPE_CD_MESSAGE_LEN];
+	const char *full_sentence;
+	uint64_t time_ms;
+};
+
+/* Returns 0, or non-zero when the notification could not be dispatched. */
+typedef int (*ctscope_cd_notify_fn)(const struct ctscope_cd_notification *n, void *ctx);
+
+/* Compares the snapshot's hints with *state, notifies what appeared (in the
+ * snapshot's order) and then what went, and updates *state. Returns the
+ * number of notifications notify refused. */
+unsigned ctscope_cd_notify_hints(const struct ctscope_snapshot *snap, struct ctscope_cd_hint_state *state,
+                                 ctscope_cd_notify_fn notify, void *ctx);
+
 /* ---- top_destination type instances ------------------------------------
  *
  * "<protocol>-<address>[-<port>]" with only [a-z0-9_-]: safe as a file name

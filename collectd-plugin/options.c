@@ -151,27 +151,38 @@ static int breakdown_bit(const char *name, unsigned *bit)
 	return -1;
 }
 
+/* One boolean, as collectd's own cf_util_get_boolean takes it: unquoted,
+ * or a quoted true/yes/on, false/no/off. Returns 0, or -1 if it is not one. */
+static int one_boolean(const oconfig_item_t *ci, bool *out)
+{
+	if (ci->values_num != 1)
+		return -1;
+	if (ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
+		*out = ci->values[0].value.boolean;
+		return 0;
+	}
+	if (ci->values[0].type != OCONFIG_TYPE_STRING)
+		return -1;
+	const char *w = ci->values[0].value.string;
+	if (!strcasecmp(w, "true") || !strcasecmp(w, "yes") || !strcasecmp(w, "on"))
+		*out = true;
+	else if (!strcasecmp(w, "false") || !strcasecmp(w, "no") || !strcasecmp(w, "off"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
 /* Breakdowns true|false, or a list of the ones wanted: top_destination
  * makes one RRD file per destination ever seen, which some will not want. */
 static void set_breakdowns(struct parser *p, const oconfig_item_t *ci)
 {
 	char val[256];
 	describe(ci, val, sizeof(val));
-	if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
-		p->cfg->breakdowns = ci->values[0].value.boolean ? CTSCOPE_CD_BD_ALL : 0;
+	bool all;
+	if (one_boolean(ci, &all) == 0) {
+		p->cfg->breakdowns = all ? CTSCOPE_CD_BD_ALL : 0;
 		return;
-	}
-	/* collectd's own cf_util_get_boolean accepts quoted words too. */
-	if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING) {
-		const char *w = ci->values[0].value.string;
-		if (!strcasecmp(w, "true") || !strcasecmp(w, "yes") || !strcasecmp(w, "on")) {
-			p->cfg->breakdowns = CTSCOPE_CD_BD_ALL;
-			return;
-		}
-		if (!strcasecmp(w, "false") || !strcasecmp(w, "no") || !strcasecmp(w, "off")) {
-			p->cfg->breakdowns = 0;
-			return;
-		}
 	}
 	unsigned bits = 0;
 	for (int i = 0; i < ci->values_num; i++) {
@@ -208,12 +219,22 @@ static void set_interval(struct parser *p, const oconfig_item_t *ci)
 	p->cfg->interval_s = s;
 }
 
+/* Notifications true|false: the hints as collectd notifications. */
+static void set_notifications(struct parser *p, const oconfig_item_t *ci)
+{
+	if (one_boolean(ci, &p->cfg->notifications) != 0) {
+		char val[256];
+		describe(ci, val, sizeof(val));
+		problem(p, "%s %s: expected true or false", ci->key, val);
+	}
+}
+
 static const struct option {
 	const char *key;
 	void (*set)(struct parser *, const oconfig_item_t *);
 } options[] = {
 	{ "Mode", set_mode },       { "NetNS", set_netns },       { "TopN", set_top_n },
-	{ "Breakdowns", set_breakdowns }, { "Interval", set_interval },
+	{ "Breakdowns", set_breakdowns }, { "Interval", set_interval }, { "Notifications", set_notifications },
 };
 
 void ctscope_cd_config_init(struct ctscope_cd_config *cfg)
@@ -222,6 +243,7 @@ void ctscope_cd_config_init(struct ctscope_cd_config *cfg)
 	cfg->core.mode = CTSCOPE_MODE_DUMP;
 	cfg->core.top_n = CTSCOPE_TOP_DEFAULT;
 	cfg->breakdowns = CTSCOPE_CD_BD_ALL;
+	cfg->notifications = true;
 }
 
 unsigned ctscope_cd_config_apply(struct ctscope_cd_config *cfg, const oconfig_item_t *block,
@@ -241,7 +263,8 @@ unsigned ctscope_cd_config_apply(struct ctscope_cd_config *cfg, const oconfig_it
 		} else {
 			char val[256];
 			describe(ci, val, sizeof(val));
-			problem(&p, "unknown option %s %s; the options are Mode, NetNS, TopN, Breakdowns, Interval",
+			problem(&p, "unknown option %s %s; the options are Mode, NetNS, TopN, Breakdowns, Interval, "
+			        "Notifications",
 			        ci->key, val);
 		}
 	}

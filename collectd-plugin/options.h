@@ -29,6 +29,7 @@ struct ctscope_cd_config {
 	size_t n_netns;
 	unsigned breakdowns; /* CTSCOPE_CD_BD_* bits */
 	double interval_s; /* 0: collectd's interval for this plugin */
+	bool notifications; /* hints as notifications */
 	unsigned errors; /* problems reported so far; > 0 means do not start */
 };
 
@@ -36,7 +37,8 @@ struct ctscope_cd_config {
  * the "ctscope plugin: " prefix (the caller's logger adds it). */
 typedef void (*ctscope_cd_report_fn)(const char *message, void *ctx);
 
-/* Defaults: Mode "dump", TopN 10, every breakdown, collectd's interval. */
+/* Defaults: Mode "dump", TopN 10, every breakdown, collectd's interval,
+ * notifications on. */
 void ctscope_cd_config_init(struct ctscope_cd_config *cfg);
 
 /* Applies one <Plugin ctscope> block (collectd calls the config callback once

@@ -168,6 +168,25 @@ struct ctscope_zone_count {
 #define CTSCOPE_HINTS_MAX 8
 #define CTSCOPE_HINT_LEN 400
 
+/* What a hint is about: a snapshot has at most one hint of each kind, so
+ * a front-end can tell a hint that appears from one that stays (its
+ * sentence changes with the numbers in it). */
+enum ctscope_hint_kind {
+	CTSCOPE_HINT_FILL,             /* the table is nearly full */
+	CTSCOPE_HINT_TOP_DESTINATION,  /* one destination holds a large share */
+	CTSCOPE_HINT_LONG_ESTABLISHED, /* most entries have more than a day left */
+	CTSCOPE_HINT_UDP_UNREPLIED,    /* many UDP entries never saw a reply */
+	CTSCOPE_HINT_INSERT_FAILED,    /* stats.insert_failed rising (or non-zero) */
+	CTSCOPE_HINT_DROP,             /* stats.drop rising (or non-zero) */
+	CTSCOPE_HINT_EARLY_DROP,       /* stats.early_drop rising (or non-zero) */
+	CTSCOPE_HINT_BUCKETS,          /* long hash chains */
+	CTSCOPE_HINT_KIND_COUNT
+};
+_Static_assert(CTSCOPE_HINT_KIND_COUNT <= CTSCOPE_HINTS_MAX, "every kind must fit in one snapshot");
+/* "fill", "top_destination", "long_established", "udp_unreplied",
+ * "insert_failed", "drop", "early_drop", "buckets". */
+const char *ctscope_hint_kind_name(enum ctscope_hint_kind k);
+
 struct ctscope_snapshot {
 	/* The namespace as the user named it (NULL for the process's own)
 	 * and a label safe for chart types, plugin instances, file names:
@@ -214,6 +233,7 @@ struct ctscope_snapshot {
 	bool has_sysctl[CTSCOPE_SYSCTL_COUNT];
 
 	char hints[CTSCOPE_HINTS_MAX][CTSCOPE_HINT_LEN];
+	enum ctscope_hint_kind hint_kinds[CTSCOPE_HINTS_MAX]; /* of hints[i] */
 	size_t n_hints;
 
 	struct {

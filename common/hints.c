@@ -18,16 +18,27 @@
 #define CHAIN_PER_BUCKET 8
 #define LONG_TIMEOUT_SECONDS 86400
 
-static void add_hint(struct ctscope_snapshot *snap, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_hint(struct ctscope_snapshot *snap, enum ctscope_hint_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void add_hint(struct ctscope_snapshot *snap, const char *fmt, ...)
+static void add_hint(struct ctscope_snapshot *snap, enum ctscope_hint_kind kind, const char *fmt, ...)
 {
 	if (snap->n_hints >= CTSCOPE_HINTS_MAX)
 		return;
+	snap->hint_kinds[snap->n_hints] = kind;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(snap->hints[snap->n_hints++], CTSCOPE_HINT_LEN, fmt, ap);
 	va_end(ap);
+}
+
+/* The sentence of the snapshot's hint of that kind, or NULL. */
+static const char *hint_of(const struct ctscope_snapshot *snap, enum ctscope_hint_kind kind)
+{
+	for (size_t i = 0; i < snap->n_hints; i++)
+		if (snap->hint_kinds[i] == kind)
+			return snap->hints[i];
+	return NULL;
 }
 
 static double share(uint64_t part, uint64_t whole)
@@ -55,7 +66,7 @@ static void hint_fill(struct ctscope_snapshot *snap)
 	char e[32], m[32];
 	ctscope_format_count(snap->table.entries, e, sizeof(e));
 	ctscope_format_count(snap->table.max, m, sizeof(m));
-	add_hint(snap,
+	add_hint(snap, CTSCOPE_HINT_FILL,
 	         "The table is %.0f%% full (%s of %s entries); when it fills the kernel drops new connections: raise "
 	         "net.netfilter.nf_conntrack_max, or find below what fills it.",
 	         snap->table.fill_percent, e, m);
@@ -77,7 +88,7 @@ static void hint_top_destination(struct ctscope_snapshot *snap)
 	uint64_t est_timeout = snap->sysctl[CTSCOPE_SYSCTL_TCP_TIMEOUT_ESTABLISHED];
 	if (d->established_long * 2 > d->entries && has_est && est_timeout > LONG_TIMEOUT_SECONDS) {
 		ctscope_format_count(d->established_long, est, sizeof(est));
-		add_hint(snap,
+		add_hint(snap, CTSCOPE_HINT_TOP_DESTINATION,
 		         "%s holds %.0f%% of the table (%s entries), %s of them ESTABLISHED with more than a day left, "
 		         "because net.netfilter.nf_conntrack_tcp_timeout_established is %llu (%s): lowering it to "
 		         "600-3600 lets such entries age out (it applies to new entries; existing ones keep their "
@@ -85,7 +96,7 @@ static void hint_top_destination(struct ctscope_snapshot *snap)
 		         dest, pct, n, est, (unsigned long long)est_timeout,
 		         human_duration(est_timeout, dur, sizeof(dur)));
 	} else {
-		add_hint(snap,
+		add_hint(snap, CTSCOPE_HINT_TOP_DESTINATION,
 		         "%s holds %.0f%% of the table (%s entries): one peer fills it; check what talks to it so much.",
 		         dest, pct, n);
 	}
@@ -102,12 +113,12 @@ static void hint_long_established(struct ctscope_snapshot *snap)
 	if (est_timeout <= LONG_TIMEOUT_SECONDS || share(long_lived, snap->table.entries) < 50.0 ||
 	    long_lived < TOP_MIN_ENTRIES)
 		return;
-	for (size_t i = 0; i < snap->n_hints; i++)
-		if (strstr(snap->hints[i], "tcp_timeout_established"))
-			return;
+	const char *top = hint_of(snap, CTSCOPE_HINT_TOP_DESTINATION);
+	if (top && strstr(top, "tcp_timeout_established"))
+		return; /* already said, about the destination that fills the table */
 	char n[32], dur[32];
 	ctscope_format_count(long_lived, n, sizeof(n));
-	add_hint(snap,
+	add_hint(snap, CTSCOPE_HINT_LONG_ESTABLISHED,
 	         "%s entries (%.0f%% of the table) have more than a day left because "
 	         "net.netfilter.nf_conntrack_tcp_timeout_established is %llu (%s): lowering it to 600-3600 lets idle "
 	         "connections age out (it applies to new entries; existing ones keep their timeout).",
@@ -123,7 +134,7 @@ static void hint_udp_unreplied(struct ctscope_snapshot *snap)
 	char n[32];
 	ctscope_format_count(snap->udp_unreplied, n, sizeof(n));
 	if (snap->has_sysctl[CTSCOPE_SYSCTL_UDP_TIMEOUT])
-		add_hint(snap,
+		add_hint(snap, CTSCOPE_HINT_UDP_UNREPLIED,
 		         "%s UDP entries (%.0f%% of the table) never saw a reply (DNS to a dead server, scans, floods); "
 		         "net.netfilter.nf_conntrack_udp_timeout is %llu s: lowering it to 10 makes them age out "
 		         "sooner.",
@@ -142,7 +153,7 @@ static void hint_buckets(struct ctscope_snapshot *snap)
 	ctscope_format_count(snap->table.buckets, b, sizeof(b));
 	ctscope_format_count(snap->table.max, m, sizeof(m));
 	ctscope_format_count(snap->table.max / 4, want, sizeof(want));
-	add_hint(snap,
+	add_hint(snap, CTSCOPE_HINT_BUCKETS,
 	         "net.netfilter.nf_conntrack_buckets is %s for a max of %s (%llu entries per bucket when full): "
 	         "lookups slow down as the table fills; set it to %s or more (init namespace).",
 	         b, m, (unsigned long long)per_bucket, want);
@@ -152,8 +163,11 @@ static void hint_counters(struct ctscope_snapshot *snap, const struct ctscope_sn
 {
 	static const enum ctscope_stat watched[] = { CTSCOPE_STAT_INSERT_FAILED, CTSCOPE_STAT_DROP,
 	                                             CTSCOPE_STAT_EARLY_DROP };
+	static const enum ctscope_hint_kind kinds[] = { CTSCOPE_HINT_INSERT_FAILED, CTSCOPE_HINT_DROP,
+	                                                CTSCOPE_HINT_EARLY_DROP };
 	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
 		enum ctscope_stat s = watched[i];
+		enum ctscope_hint_kind kind = kinds[i];
 		if (!snap->has_stat[s] || snap->stats[s] == 0)
 			continue;
 		const char *why = s == CTSCOPE_STAT_INSERT_FAILED
@@ -165,12 +179,12 @@ static void hint_counters(struct ctscope_snapshot *snap, const struct ctscope_sn
 			if (snap->stats[s] <= prev->stats[s])
 				continue; /* not rising: nothing to say each interval */
 			ctscope_format_count(snap->stats[s] - prev->stats[s], n, sizeof(n));
-			add_hint(snap, "stats.%s rose by %s in the last %.0f s: %s; raise net.netfilter.nf_conntrack_max "
+			add_hint(snap, kind, "stats.%s rose by %s in the last %.0f s: %s; raise net.netfilter.nf_conntrack_max "
 			               "or shorten the timeouts of what fills the table.",
 			         ctscope_stat_name(s), n, interval_s, why);
 		} else {
 			ctscope_format_count(snap->stats[s], n, sizeof(n));
-			add_hint(snap, "stats.%s is %s since the namespace started: %s; if it is still rising, raise "
+			add_hint(snap, kind, "stats.%s is %s since the namespace started: %s; if it is still rising, raise "
 			               "net.netfilter.nf_conntrack_max.",
 			         ctscope_stat_name(s), n, why);
 		}

@@ -42,6 +42,17 @@ static const char *const timeout_band_names[CTSCOPE_TIMEOUT_BAND_COUNT] = {
 	[CTSCOPE_TIMEOUT_LE_1H] = "le_1h",   [CTSCOPE_TIMEOUT_LE_1D] = "le_1d", [CTSCOPE_TIMEOUT_GT_1D] = "gt_1d",
 };
 
+static const char *const hint_kind_names[CTSCOPE_HINT_KIND_COUNT] = {
+	[CTSCOPE_HINT_FILL] = "fill",
+	[CTSCOPE_HINT_TOP_DESTINATION] = "top_destination",
+	[CTSCOPE_HINT_LONG_ESTABLISHED] = "long_established",
+	[CTSCOPE_HINT_UDP_UNREPLIED] = "udp_unreplied",
+	[CTSCOPE_HINT_INSERT_FAILED] = "insert_failed",
+	[CTSCOPE_HINT_DROP] = "drop",
+	[CTSCOPE_HINT_EARLY_DROP] = "early_drop",
+	[CTSCOPE_HINT_BUCKETS] = "buckets",
+};
+
 static const char *const stat_names[CTSCOPE_STAT_COUNT] = {
 	[CTSCOPE_STAT_FOUND] = "found",
 	[CTSCOPE_STAT_INVALID] = "invalid",
@@ -116,5 +127,6 @@ const char *ctscope_tcp_state_name(enum ctscope_tcp_state s) { return NAME_OF(tc
 const char *ctscope_flag_name(enum ctscope_flag f) { return NAME_OF(flag_names, f); }
 const char *ctscope_timeout_band_name(enum ctscope_timeout_band b) { return NAME_OF(timeout_band_names, b); }
 const char *ctscope_stat_name(enum ctscope_stat s) { return NAME_OF(stat_names, s); }
+const char *ctscope_hint_kind_name(enum ctscope_hint_kind k) { return NAME_OF(hint_kind_names, k); }
 const char *ctscope_sysctl_key(enum ctscope_sysctl s) { return NAME_OF(sysctl_keys, s); }
 const char *ctscope_sysctl_fullname(enum ctscope_sysctl s) { return NAME_OF(sysctl_fullnames, s); }

@@ -118,6 +118,19 @@ check_series "ctscope-$CT_NS-top_destination/conntrack-tcp-192_0_2_80-8443" "$ho
 check_series "ctscope-$CT_NS-top_destination/conntrack-tcp-2001_db8__bc-5228" 300
 check_series "ctscope-$CT_NS/conntrack" "$count"
 
+# ---- hints as notifications (collectd's logfile plugin prints them) ------
+note="Notification: severity = WARNING, host = $CD_HOST, plugin = ctscope, plugin_instance = $CT_NS, type = conntrack, type_instance = top_destination, message = tcp 192.0.2.80:8443 holds"
+cd_wait 10 "the top-destination hint as a warning notification" 'grep -qF "$note" "$W/collectd.log"'
+[ "$(grep -cF "type_instance = top_destination" "$W/collectd.log")" -eq 1 ] ||
+	{ cd_show_logs; ct_fail "the top-destination hint was notified more than once while it stayed"; }
+ip netns exec "$CT_NS" conntrack -D -p tcp -d 192.0.2.80 --dport 8443 >/dev/null 2>&1
+okay="Notification: severity = OKAY, host = $CD_HOST, plugin = ctscope, plugin_instance = $CT_NS, type = conntrack, type_instance = top_destination, message = No longer: tcp 192.0.2.80:8443 holds"
+cd_wait 10 "an okay notification once the hot destination is gone" 'grep -qF "$okay" "$W/collectd.log"'
+count=$(ct_count "$CT_NS") # 2,500 fewer, for the example config below
+ct_log "notifications from ctscope, the top-destination hint raised and cleared:"
+grep -F 'Notification: ' "$W/collectd.log" | grep -F 'plugin = ctscope'
+
+
 errors=$(grep -c '\[\(error\|warning\)\] ctscope' "$W/collectd.log")
 [ "$errors" -eq 0 ] || { cd_show_logs; ct_fail "ctscope logged $errors problems on a healthy namespace"; }
 cd_stop

@@ -132,8 +132,11 @@ static void test_every_option(void **state)
 	num(add(&b, "TopN"), 1000);
 	boolean(add(&b, "Breakdowns"), 0);
 	num(add(&b, "Interval"), 2.5);
+	boolean(add(&b, "Notifications"), 0);
 	ctscope_cd_config_init(&cfg);
+	assert_true(cfg.notifications); /* on unless switched off */
 	assert_int_equal(ctscope_cd_config_apply(&cfg, &b.root, collect, &r), 0);
+	assert_false(cfg.notifications);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(cfg.core.mode, CTSCOPE_MODE_STATS);
 	assert_int_equal(cfg.core.top_n, 1000);
@@ -263,6 +266,29 @@ static void test_bad_breakdowns(void **state)
 	expect_one_problem(&b, "Breakdowns (no value)", NULL);
 }
 
+static void test_notifications(void **state)
+{
+	(void)state;
+	struct block b;
+	struct ctscope_cd_config cfg;
+	ctscope_cd_config_init(&cfg);
+	block_init(&b);
+	str(add(&b, "Notifications"), "off");
+	assert_int_equal(ctscope_cd_config_apply(&cfg, &b.root, collect, NULL), 0);
+	assert_false(cfg.notifications);
+	block_init(&b);
+	str(add(&b, "notifications"), "Yes");
+	assert_int_equal(ctscope_cd_config_apply(&cfg, &b.root, collect, NULL), 0);
+	assert_true(cfg.notifications);
+	ctscope_cd_config_free(&cfg);
+	block_init(&b);
+	str(add(&b, "Notifications"), "sometimes");
+	expect_one_problem(&b, "Notifications \"sometimes\"", "true or false");
+	block_init(&b);
+	num(add(&b, "Notifications"), 1);
+	expect_one_problem(&b, "Notifications 1", "true or false");
+}
+
 static void test_bad_interval(void **state)
 {
 	(void)state;
@@ -354,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_bad_top_n),
 		cmocka_unit_test(test_bad_breakdowns),
 		cmocka_unit_test(test_bad_interval),
+		cmocka_unit_test(test_notifications),
 		cmocka_unit_test(test_bad_netns),
 		cmocka_unit_test(test_unknown_option_and_block),
 		cmocka_unit_test(test_all_problems_reported),

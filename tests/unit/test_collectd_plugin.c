@@ -42,6 +42,9 @@ static struct {
 	value_list_t vl;
 	value_t value;
 	int n_dispatched;
+	notification_t notes[8];
+	char note_hint[8][512];
+	int n_notes;
 } cd;
 
 int plugin_register_complex_config(const char *type, int (*callback)(oconfig_item_t *))
@@ -111,6 +114,33 @@ int plugin_dispatch_values(value_list_t const *vl)
 	return 0;
 }
 
+char *hostname_g = "testhost";
+cdtime_t cdtime(void)
+{
+	return TIME_T_TO_CDTIME_T(1000);
+}
+/* meta data is kept as the one string the plugin adds, "hint" */
+int plugin_notification_meta_add_string(notification_t *n, const char *name, const char *value)
+{
+	assert_string_equal(name, "hint");
+	assert_null(n->meta);
+	n->meta = (notification_meta_t *)strdup(value);
+	return n->meta ? 0 : -1;
+}
+int plugin_notification_meta_free(notification_meta_t *n)
+{
+	free(n);
+	return 0;
+}
+int plugin_dispatch_notification(const notification_t *n)
+{
+	assert_true(cd.n_notes < 8);
+	cd.notes[cd.n_notes] = *n;
+	cd.notes[cd.n_notes].meta = NULL;
+	snprintf(cd.note_hint[cd.n_notes], sizeof(cd.note_hint[0]), "%s", (const char *)n->meta);
+	cd.n_notes++;
+	return 0;
+}
 char *sstrncpy(char *dest, const char *src, size_t n)
 {
 	strncpy(dest, src, n);
@@ -297,6 +327,38 @@ static void test_dispatch_fills_the_value_list(void **state)
 	assert_true(cd.vl.time == 0); /* unknown: collectd stamps it */
 }
 
+static void test_hint_notification_fills_the_notification(void **state)
+{
+	(void)state;
+	char sentence[400];
+	memset(sentence, 0, sizeof(sentence));
+	for (size_t i = 0; i + 6 < 390; i += 6)
+		memcpy(sentence + i, "words ", 6); /* longer than collectd carries */
+	struct ctscope_cd_notification cn = { .okay = false, .plugin = "ctscope", .type = "conntrack",
+		                              .full_sentence = sentence, .time_ms = 1700000000250 };
+	snprintf(cn.plugin_instance, sizeof(cn.plugin_instance), "web");
+	snprintf(cn.type_instance, sizeof(cn.type_instance), "fill");
+	snprintf(cn.message, sizeof(cn.message), "table 95%% full");
+	assert_int_equal(dispatch_notification(&cn, NULL), 0);
+	assert_int_equal(cd.n_notes, 1);
+	const notification_t *n = &cd.notes[0];
+	assert_int_equal(n->severity, NOTIF_WARNING);
+	assert_string_equal(n->message, "table 95% full");
+	assert_string_equal(n->host, "testhost"); /* collectd does not fill it in for notifications */
+	assert_string_equal(n->plugin, "ctscope");
+	assert_string_equal(n->plugin_instance, "web");
+	assert_string_equal(n->type, "conntrack");
+	assert_string_equal(n->type_instance, "fill");
+	assert_true(n->time == MS_TO_CDTIME_T(1700000000250));
+	assert_string_equal(cd.note_hint[0], sentence); /* whole, in the meta data */
+
+	cn.okay = true;
+	cn.time_ms = 0;
+	assert_int_equal(dispatch_notification(&cn, NULL), 0);
+	assert_int_equal(cd.notes[1].severity, NOTIF_OKAY);
+	assert_true(cd.notes[1].time == TIME_T_TO_CDTIME_T(1000)); /* unknown: now */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_config_refuses_to_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_failure_undoes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_fills_the_value_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_notification_fills_the_notification, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

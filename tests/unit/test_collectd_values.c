@@ -378,6 +378,112 @@ static void test_ipv6_against_inet_ntop(void **state)
 	assert_true(compared > 15000);
 }
 
+/* ---- hints as notifications ---- */
+
+static struct {
+	struct ctscope_cd_notification n[8];
+	char full[8][CTSCOPE_HINT_LEN];
+	int count;
+	bool refuse;
+} notes;
+
+static int record_note(const struct ctscope_cd_notification *n, void *ctx)
+{
+	(void)ctx;
+	assert_true(notes.count < 8);
+	notes.n[notes.count] = *n;
+	snprintf(notes.full[notes.count], sizeof(notes.full[0]), "%s", n->full_sentence);
+	notes.n[notes.count].full_sentence = notes.full[notes.count];
+	notes.count++;
+	return notes.refuse ? -1 : 0;
+}
+
+static void set_hints(struct ctscope_snapshot *s, size_t n, const enum ctscope_hint_kind *kinds,
+                      const char *const *text)
+{
+	s->n_hints = n;
+	for (size_t i = 0; i < n; i++) {
+		s->hint_kinds[i] = kinds[i];
+		snprintf(s->hints[i], sizeof(s->hints[i]), "%s", text[i]);
+	}
+}
+
+static void test_hints_notify_on_change_only(void **state)
+{
+	(void)state;
+	struct ctscope_snapshot s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.netns_label, sizeof(s.netns_label), "web");
+	s.time_ms = 1700000000000;
+	struct ctscope_cd_hint_state st;
+	memset(&st, 0, sizeof(st));
+	memset(&notes, 0, sizeof(notes));
+
+	/* appears: a warning each, in the snapshot's order */
+	const enum ctscope_hint_kind k1[] = { CTSCOPE_HINT_FILL, CTSCOPE_HINT_DROP };
+	const char *t1[] = { "table 95% full (250,000 of 262,144 entries): raise net.netfilter.nf_conntrack_max.",
+		             "stats.drop rose by 500 in the last 10 s: packets were dropped." };
+	set_hints(&s, 2, k1, t1);
+	assert_int_equal(ctscope_cd_notify_hints(&s, &st, record_note, NULL), 0);
+	assert_int_equal(notes.count, 2);
+	assert_false(notes.n[0].okay);
+	assert_string_equal(notes.n[0].plugin, "ctscope");
+	assert_string_equal(notes.n[0].plugin_instance, "web");
+	assert_string_equal(notes.n[0].type, "conntrack");
+	assert_string_equal(notes.n[0].type_instance, "fill");
+	assert_string_equal(notes.n[0].message, t1[0]);
+	assert_true(notes.n[0].time_ms == 1700000000000);
+	assert_string_equal(notes.n[1].type_instance, "drop");
+
+	/* stays, with other figures: nothing; the fill hint's new figures are
+	 * what its okay notification will quote */
+	const char *t2[] = { "table 97% full (255,000 of 262,144 entries): raise net.netfilter.nf_conntrack_max.",
+		             "stats.drop rose by 20 in the last 10 s: packets were dropped." };
+	set_hints(&s, 2, k1, t2);
+	assert_int_equal(ctscope_cd_notify_hints(&s, &st, record_note, NULL), 0);
+	assert_int_equal(notes.count, 2);
+
+	/* fill goes, a long top-destination hint comes */
+	char longer[CTSCOPE_HINT_LEN];
+	snprintf(longer, sizeof(longer), "tcp [2a00:1450:400b:c02::bc]:5228 holds 68%% of the table (52,000 entries), "
+	         "52,000 of them ESTABLISHED with more than a day left, because "
+	         "net.netfilter.nf_conntrack_tcp_timeout_established is 432000 (5 days): lowering it to 600-3600 lets "
+	         "such entries age out (it applies to new entries; existing ones keep their timeout).");
+	const enum ctscope_hint_kind k3[] = { CTSCOPE_HINT_TOP_DESTINATION, CTSCOPE_HINT_DROP };
+	const char *t3[] = { longer, t2[1] };
+	set_hints(&s, 2, k3, t3);
+	assert_int_equal(ctscope_cd_notify_hints(&s, &st, record_note, NULL), 0);
+	assert_int_equal(notes.count, 4);
+	assert_false(notes.n[2].okay);
+	assert_string_equal(notes.n[2].type_instance, "top_destination");
+	assert_true(strlen(notes.n[2].message) < CTSCOPE_CD_MESSAGE_LEN);
+	size_t len = strlen(notes.n[2].message);
+	assert_string_equal(notes.n[2].message + len - 3, "...");
+	assert_memory_equal(notes.n[2].message, longer, len - 3); /* cut, not changed */
+	assert_true(notes.n[2].message[len - 4] != ' ');           /* after a whole word */
+	assert_string_equal(notes.n[2].full_sentence, longer);
+	assert_true(notes.n[3].okay);
+	assert_string_equal(notes.n[3].type_instance, "fill");
+	assert_string_equal(notes.n[3].message, "No longer: table 97% full (255,000 of 262,144 entries): raise "
+	                                        "net.netfilter.nf_conntrack_max.");
+
+	/* all go; a refused notification is counted */
+	notes.refuse = true;
+	set_hints(&s, 0, NULL, NULL);
+	assert_int_equal(ctscope_cd_notify_hints(&s, &st, record_note, NULL), 2);
+	assert_int_equal(notes.count, 6);
+	assert_true(notes.n[4].okay && notes.n[5].okay);
+	assert_string_equal(notes.n[4].type_instance, "top_destination");
+	assert_string_equal(notes.n[5].type_instance, "drop");
+
+	/* the process's own namespace: plain plugin_instance */
+	notes.refuse = false;
+	s.netns_label[0] = '\0';
+	set_hints(&s, 1, k1, t1);
+	ctscope_cd_notify_hints(&s, &st, record_note, NULL);
+	assert_string_equal(notes.n[6].plugin_instance, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_key_spelling),
 		cmocka_unit_test(test_key_parse_rejects),
 		cmocka_unit_test(test_ipv6_against_inet_ntop),
+		cmocka_unit_test(test_hints_notify_on_change_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,15 @@ static const char *find_hint(const struct ctscope_snapshot *s, const char *needl
 	return NULL;
 }
 
+/* The kind of the hint saying needle, -1 when none does. */
+static int kind_of(const struct ctscope_snapshot *s, const char *needle)
+{
+	for (size_t i = 0; i < s->n_hints; i++)
+		if (strstr(s->hints[i], needle))
+			return (int)s->hint_kinds[i];
+	return -1;
+}
+
 static void seed_night_names_the_sysctl(void **state)
 {
 	(void)state;
@@ -61,6 +70,8 @@ static void seed_night_names_the_sysctl(void **state)
 	assert_non_null(strstr(h, "68%"));
 	assert_non_null(strstr(h, "52,000"));
 	assert_non_null(strstr(h, "432000 (5 days)"));
+	assert_int_equal(kind_of(&s, "nf_conntrack_tcp_timeout_established"), CTSCOPE_HINT_TOP_DESTINATION);
+	assert_string_equal(ctscope_hint_kind_name(CTSCOPE_HINT_TOP_DESTINATION), "top_destination");
 	/* said once, not again by the table-wide form */
 	size_t mentions = 0;
 	for (size_t i = 0; i < s.n_hints; i++)
@@ -78,6 +89,7 @@ static void short_timeout_gives_no_sysctl_hint(void **state)
 	ctscope_hints_compute(&s, NULL, 0);
 	assert_null(find_hint(&s, "tcp_timeout_established"));
 	assert_non_null(find_hint(&s, "holds 68% of the table")); /* the share is still worth saying */
+	assert_int_equal(kind_of(&s, "holds 68% of the table"), CTSCOPE_HINT_TOP_DESTINATION);
 }
 
 static void no_breakdown_no_breakdown_hints(void **state)
@@ -109,6 +121,12 @@ static void full_table_and_rising_drops(void **state)
 	assert_non_null(strstr(full, "nf_conntrack_max"));
 	const char *drop = find_hint(&s, "stats.drop rose by 500 in the last 10 s");
 	assert_non_null(drop);
+	assert_int_equal(kind_of(&s, "95% full"), CTSCOPE_HINT_FILL);
+	assert_int_equal(kind_of(&s, "stats.drop rose"), CTSCOPE_HINT_DROP);
+	/* one hint per kind: a front-end tells a new hint from one that stays by it */
+	for (size_t i = 0; i < s.n_hints; i++)
+		for (size_t j = i + 1; j < s.n_hints; j++)
+			assert_int_not_equal(s.hint_kinds[i], s.hint_kinds[j]);
 	/* not rising: nothing said */
 	prev.stats[CTSCOPE_STAT_DROP] = 1500;
 	ctscope_hints_compute(&s, &prev, 10);
@@ -132,6 +150,9 @@ static void udp_unreplied_and_buckets(void **state)
 	assert_non_null(strstr(udp, "nf_conntrack_udp_timeout is 30 s"));
 	const char *b = find_hint(&s, "nf_conntrack_buckets is 65,536 for a max of 1,048,576 (16 entries per bucket");
 	assert_non_null(b);
+	assert_int_equal(kind_of(&s, "40,000 UDP entries"), CTSCOPE_HINT_UDP_UNREPLIED);
+	assert_int_equal(kind_of(&s, "nf_conntrack_buckets is"), CTSCOPE_HINT_BUCKETS);
+	assert_int_equal(kind_of(&s, "have more than a day left"), CTSCOPE_HINT_LONG_ESTABLISHED);
 }
 
 int main(void)
