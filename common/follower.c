@@ -95,6 +95,7 @@ static int take_in(struct ctscope_follower *f, size_t max, struct ctscope_error 
 	int rc = ctscope_events_drain(f->ev, f->overrun ? NULL : enqueue, f, max, &f->received, err);
 	if (rc == 1) {
 		f->overrun = true;
+		ctscope_eventqueue_clear(f->queue); /* older than the resync to come */
 		ctscope_events_grow_buffer(f->ev);
 	}
 	return rc;
@@ -124,6 +125,7 @@ static void apply_queued(struct ctscope_follower *f, size_t max)
 			 * resync: what follows is thrown away as after an overrun */
 			f->apply_failed = true;
 			f->overrun = true;
+			ctscope_eventqueue_clear(f->queue);
 		}
 		pthread_mutex_unlock(&f->intake);
 	}
@@ -147,6 +149,8 @@ static void *follow(void *arg)
 		int rc = 3; /* 3: full, nothing read */
 		if (!ctscope_eventqueue_full(f->queue) && (rc = take_in(f, INTAKE_BATCH, &f->err)) < 0)
 			f->failed = true;
+		/* (after an overrun nothing is queued: the thread would spin on
+		 * a queue it may not apply) */
 		bool queued = ctscope_eventqueue_count(f->queue) > 0;
 		pthread_mutex_unlock(&f->intake);
 		/* Reading comes first: what is not read in time the kernel
