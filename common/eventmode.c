@@ -16,9 +16,10 @@
  * Three ways the mirror can go wrong, and what answers each:
  *  - the kernel dropped events (ENOBUFS): resync;
  *  - entries that send no events at all: with nf_conntrack_events = 2 (the
- *    default) an entry created while nobody listened has no event cache,
- *    so its DESTROY never comes (measured: `conntrack -D` of such an entry
- *    is silent). Each read compares the mirror with the kernel's own count
+ *    default) an entry created while nobody on the host listened has no
+ *    event cache, so its DESTROY never comes (measured on 6.18: `conntrack
+ *    -D` of such an entry is silent; the kernel tracks listeners host-wide,
+ *    so a `conntrack -E` in any other namespace is enough to prevent it). Each read compares the mirror with the kernel's own count
  *    (O(1)): after draining, mirror <= kernel count + entries added since
  *    the count was read must hold (the kernel counts expired-but-unreaped
  *    entries too, never fewer than the live ones); more means the mirror

@@ -3,7 +3,8 @@
 # table can do to it. `ctscope --mode events --interval 1` watches a
 # namespace of 50,000 entries (TCP, UDP, ICMP, IPv6, a zone), made before it
 # subscribed — so with the default nf_conntrack_events=2 they will never send
-# an event. Then every UDP entry is deleted (silently, for those), and
+# an event (unless something else on the host listens to conntrack events:
+# the kernel tracks listeners host-wide). Then every UDP entry is deleted (silently, for those), and
 # 300,000 entries arrive in one burst, 40,000 of them to one hot destination:
 # far more events than any receive buffer holds. Within a few intervals the
 # last report must equal `conntrack -L` on every count and the top 5
@@ -72,9 +73,14 @@ if (top["address"], top["port"], top["entries"]) != ("203.0.113.99", 8443, 40000
 if c["lost_events"] > 0 and c["resyncs"] < 1:
     sys.exit(f"FAIL: {c['lost_events']} events lost and no resync")
 # 20,000 UDP entries left without a DESTROY (made before the subscription):
-# only a resync can have removed them
-if c["resyncs"] < 1:
+# only a resync can have removed them. Unless they were not silent: the
+# kernel gives every new entry an event cache while anybody on the host
+# listens to conntrack events (any namespace), and then their 20,000
+# DESTROY events came with the 300,000 NEW ones.
+if c["resyncs"] < 1 and c["events"] < 320000:
     sys.exit("FAIL: the silent UDP deletes were never answered with a resync")
+if c["resyncs"] < 1:
+    print("the UDP deletes sent DESTROY events (another listener on this host): no resync needed")
 PY
 ct_log "duration of the last reads (ms): $(tail -n 5 "$tmp/out" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["collector"]["duration_ms"]) for l in sys.stdin))')"
 echo "PASS: event mode converged after a silent mass delete and a 300,000-entry burst"

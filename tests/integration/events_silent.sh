@@ -1,9 +1,11 @@
 #!/bin/bash
 # events_silent: entries that never send events are still not counted after
 # they are gone. With nf_conntrack_events=2 (the kernel's default) an entry
-# made while nobody listened has no event cache: `conntrack -D` of it sends
-# no DESTROY. Event mode compares its mirror with the kernel's own count each
-# read and rebuilds when it holds more than the kernel can have; this test
+# made while nobody on the host listened (in any namespace: the kernel
+# tracks listeners host-wide) has no event cache: `conntrack -D` of it sends
+# no DESTROY (with another listener on the host the test skips, saying so).
+# Event mode compares its mirror with the kernel's own count each read and
+# rebuilds when it holds more than the kernel can have; this test
 # isolates that path: 20,000 entries made before ctscope subscribes, then
 # 8,000 of them deleted, nothing else — no overrun, no expiry, no other
 # change that could trigger a rebuild. Within three reads the report must
@@ -39,6 +41,11 @@ cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth
 sed -n "$((n + 3))p" "$tmp/out" >"$tmp/third.json"
 python3 "$TOOLS/compare.py" "$tmp/third.json" "$tmp/truth" --top 5 ||
 	ct_fail "the third report after 8,000 silent deletes still disagrees with conntrack -L (MISMATCH lines above)"
+# The kernel (6.18) gives new entries an event cache when anybody on the
+# host listens to conntrack events, in any namespace: then the deletes were
+# not silent, and the path under test was not taken. Say so, do not pass.
+silent=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["collector"]["events"] == 0))' "$tmp/third.json")
+[ "$silent" = 1 ] || ct_skip "the deletes sent DESTROY events: another process on this host listened to conntrack events when the entries were made (the kernel tracks listeners host-wide), so no entry could be made silent; the report still equals conntrack -L"
 python3 - "$tmp/third.json" <<'PY' || ct_fail "the silent deletes were not answered as designed"
 import json, sys
 c = json.load(open(sys.argv[1]))["collector"]
