@@ -8,10 +8,10 @@
  * subscribed (at open) before the dump starts, and what it held before
  * the dump is thrown away (older than the dump; after an overrun also
  * incomplete), so every change the dump may have missed is queued after
- * that point; those events are applied on top of the dump. Applying them is idempotent per
- * tuple (NEW/UPDATE replace, DESTROY removes, DESTROY of an unknown tuple
- * is ignored), so an entry created, destroyed or changed while the dump
- * ran ends as the last event left it.
+ * that point; those events are applied on top of the dump. Applying them
+ * is idempotent per tuple (NEW/UPDATE replace, DESTROY removes, DESTROY of
+ * an unknown tuple is ignored), so an entry created, destroyed or changed
+ * while the dump ran ends as the last event left it.
  *
  * Three ways the mirror can go wrong, and what answers each:
  *  - the kernel dropped events (ENOBUFS): resync;
@@ -19,9 +19,10 @@
  *    default) an entry created while nobody on the host listened has no
  *    event cache, so its DESTROY never comes (measured on 6.18: `conntrack
  *    -D` of such an entry is silent; the kernel tracks listeners host-wide,
- *    so a `conntrack -E` in any other namespace is enough to prevent it). Each read compares the mirror with the kernel's own count
- *    (O(1)): after draining, mirror <= kernel count + entries added since
- *    the count was read must hold (the kernel counts expired-but-unreaped
+ *    so a `conntrack -E` in any other namespace is enough to prevent it).
+ *    Each read compares the mirror with the kernel's own count (O(1)):
+ *    after draining, mirror <= kernel count + entries added since the
+ *    count was read must hold (the kernel counts expired-but-unreaped
  *    entries too, never fewer than the live ones); more means the mirror
  *    holds entries the kernel does not, and it is rebuilt;
  *  - timeouts: the kernel refreshes a timeout on every packet without an
