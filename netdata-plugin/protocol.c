@@ -40,6 +40,8 @@ static const struct chart_def chart_defs[ND_CHART_COUNT] = {
 	[ND_CHART_COLLECTOR] = {"collector", "ctscope read duration", "ms", "line"},
 	[ND_CHART_COLLECTOR_SCANNED] = {"collector_scanned", "ctscope entries scanned per read", "entries", "line"},
 	[ND_CHART_COLLECTOR_EVENTS] = {"collector_events", "ctscope conntrack event stream", "events/s", "line"},
+	[ND_CHART_HINTS] = {"hints", "ctscope hints in force (1: it applies; run ctscope for the sentence)", "hints",
+	                    "line"},
 };
 
 const char *nd_chart_id(enum nd_chart c)
@@ -419,6 +421,28 @@ static void write_collector(FILE *out, struct nd_state *st, const struct ctscope
 	end_line(out);
 }
 
+/* One dimension per kind of hint, 1 while the hint applies: the alarms in
+ * health.d name the sysctl for the kinds no other chart shows. */
+static void write_hints(FILE *out, struct nd_state *st, const struct ctscope_snapshot *snap, uint64_t now_usec)
+{
+	if (!st->charts[ND_CHART_HINTS].defined) {
+		chart_line(out, st, ND_CHART_HINTS);
+		for (unsigned k = 0; k < CTSCOPE_HINT_KIND_COUNT; k++) {
+			const char *name = ctscope_hint_kind_name((enum ctscope_hint_kind)k);
+			dim_line(out, name, name, "absolute", 1, false);
+		}
+		st->charts[ND_CHART_HINTS].defined = true;
+	}
+	bool on[CTSCOPE_HINT_KIND_COUNT] = { false };
+	for (size_t i = 0; i < snap->n_hints; i++)
+		if ((unsigned)snap->hint_kinds[i] < CTSCOPE_HINT_KIND_COUNT)
+			on[snap->hint_kinds[i]] = true;
+	begin_line(out, st, ND_CHART_HINTS, now_usec);
+	for (unsigned k = 0; k < CTSCOPE_HINT_KIND_COUNT; k++)
+		set_line(out, ctscope_hint_kind_name((enum ctscope_hint_kind)k), on[k]);
+	end_line(out);
+}
+
 int nd_write_snapshot(FILE *out, struct nd_state *st, const struct ctscope_snapshot *snap, uint64_t now_usec)
 {
 	/* The keyed charts allocate; do them into memory first so that running
@@ -443,6 +467,7 @@ int nd_write_snapshot(FILE *out, struct nd_state *st, const struct ctscope_snaps
 		r = write_zones(mem, st, snap, now_usec);
 	}
 	write_collector(mem, st, snap, now_usec);
+	write_hints(mem, st, snap, now_usec);
 
 	if (fclose(mem) != 0 || r != 0) {
 		free(buf);

@@ -58,6 +58,13 @@ dims | grep -x "tcp_2001_db8__bc_5228 tcp \[2001:db8::bc\]:5228" >/dev/null ||
 	ct_fail "no IPv6 destination dimension named 'tcp [2001:db8::bc]:5228': $(dims | tr '\n' ';')"
 hot=$(nd_last_value "$type.top_destinations" tcp_192_0_2_80_8443)
 [ "$hot" = 2500 ] || ct_fail "top_destinations says $hot entries to tcp 192.0.2.80:8443, injected 2500"
+# the hints: one destination holds 2,500 of 3,400 entries, nothing else applies
+nd_wait 10 "top_destination = 1 in $type.hints" '[ "$(nd_last_value "$type.hints" top_destination)" = 1 ]'
+for k in fill long_established udp_unreplied insert_failed drop early_drop; do
+	v=$(nd_last_value "$type.hints" "$k")
+	[ "$v" = 0 ] || ct_fail "$type.hints says $k = '$v' in a quiet, 1%-full namespace"
+done
+ct_log "$type.hints: top_destination = 1, the others 0"
 ct_log "$type.top_destinations: $(dims | wc -l) dimensions, tcp 192.0.2.80:8443 = $hot"
 state=$(nd_last_value "$type.tcp_states" established)
 [ "$state" = 2800 ] || ct_fail "tcp_states says $state established, injected 2,800"
@@ -85,7 +92,8 @@ a = json.load(sys.stdin)["alarms"].get(sys.argv[1] + "." + sys.argv[2])
 print(a["status"] if a else "")' "$1" "$2"
 }
 for pair in fill:ctscope_conntrack_fill stats:ctscope_conntrack_insert_failed stats:ctscope_conntrack_drop \
-	top_share:ctscope_conntrack_top_destination; do
+	top_share:ctscope_conntrack_top_destination hints:ctscope_conntrack_long_established \
+	hints:ctscope_conntrack_udp_unreplied hints:ctscope_conntrack_buckets; do
 	chart=$type.${pair%%:*} alarm=${pair#*:}
 	nd_wait 30 "alarm $alarm on $chart" '[ -n "$(alarm_status "$chart" "$alarm")" ]'
 done
@@ -101,9 +109,9 @@ small_entries=$(nd_last_value "ctscope_$small.entries" entries)
 ct_log "ctscope_$small: entries = 40, one destination holds all of them, ctscope_conntrack_top_destination CLEAR"
 fill=$(alarm_status "$type.fill" ctscope_conntrack_fill)
 [ "$fill" = CLEAR ] || ct_fail "ctscope_conntrack_fill is '$fill' on a table at $(nd_last_value "$type.fill" used) %"
-for a in insert_failed drop; do
-	s=$(alarm_status "$type.stats" ctscope_conntrack_$a)
-	case $s in CLEAR | UNINITIALIZED) ;; *) ct_fail "ctscope_conntrack_$a is '$s' in a quiet namespace" ;; esac
+for a in stats:insert_failed stats:drop hints:long_established hints:udp_unreplied; do
+	s=$(alarm_status "$type.${a%%:*}" "ctscope_conntrack_${a#*:}")
+	case $s in CLEAR | UNINITIALIZED) ;; *) ct_fail "ctscope_conntrack_${a#*:} is '$s' in a quiet namespace" ;; esac
 done
 
 # ---- shutdown -------------------------------------------------------------

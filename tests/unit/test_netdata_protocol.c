@@ -97,6 +97,9 @@ static void seed_snapshot(struct ctscope_snapshot *s, struct ctscope_top_destina
 	s->table.max = 262144;
 	s->table.has_max = true;
 	s->table.fill_percent = 76768.0 * 100.0 / 262144.0; /* 29.28466796875 */
+	s->n_hints = 1; /* the seed's night: one destination holds 68% */
+	s->hint_kinds[0] = CTSCOPE_HINT_TOP_DESTINATION;
+	snprintf(s->hints[0], sizeof(s->hints[0]), "tcp [2a00:1450:400b:c02::bc]:5228 holds 68%% of the table");
 
 	const struct {
 		enum ctscope_stat stat;
@@ -300,6 +303,26 @@ static const char first_tick[] =
 	"DIMENSION scanned 'scanned' absolute 1 1\n"
 	"BEGIN ctscope.collector_scanned\n"
 	"SET scanned = 76768\n"
+	"END\n"
+	"CHART ctscope.hints '' 'ctscope hints in force (1: it applies; run ctscope for the sentence)' 'hints' "
+	"'conntrack' 'ctscope.hints' line 8814 1 '' 'ctscope.plugin' 'conntrack'\n"
+	"DIMENSION fill 'fill' absolute 1 1\n"
+	"DIMENSION top_destination 'top_destination' absolute 1 1\n"
+	"DIMENSION long_established 'long_established' absolute 1 1\n"
+	"DIMENSION udp_unreplied 'udp_unreplied' absolute 1 1\n"
+	"DIMENSION insert_failed 'insert_failed' absolute 1 1\n"
+	"DIMENSION drop 'drop' absolute 1 1\n"
+	"DIMENSION early_drop 'early_drop' absolute 1 1\n"
+	"DIMENSION buckets 'buckets' absolute 1 1\n"
+	"BEGIN ctscope.hints\n"
+	"SET fill = 0\n"
+	"SET top_destination = 1\n"
+	"SET long_established = 0\n"
+	"SET udp_unreplied = 0\n"
+	"SET insert_failed = 0\n"
+	"SET drop = 0\n"
+	"SET early_drop = 0\n"
+	"SET buckets = 0\n"
 	"END\n";
 
 static void test_first_tick(void **state)
@@ -408,6 +431,16 @@ static const char second_tick[] =
 	"END\n"
 	"BEGIN ctscope.collector_scanned 1000000\n"
 	"SET scanned = 76900\n"
+	"END\n"
+	"BEGIN ctscope.hints 1000000\n"
+	"SET fill = 0\n"
+	"SET top_destination = 1\n"
+	"SET long_established = 0\n"
+	"SET udp_unreplied = 0\n"
+	"SET insert_failed = 0\n"
+	"SET drop = 0\n"
+	"SET early_drop = 0\n"
+	"SET buckets = 0\n"
 	"END\n";
 
 static void later_snapshot(struct ctscope_snapshot *s, struct ctscope_top_destination *top,
@@ -525,6 +558,26 @@ static const char stats_mode_tick[] =
 	"DIMENSION scanned 'scanned' absolute 1 1\n"
 	"BEGIN ctscope_blue.collector_scanned\n"
 	"SET scanned = 0\n"
+	"END\n"
+	"CHART ctscope_blue.hints '' 'ctscope hints in force (1: it applies; run ctscope for the sentence)' 'hints' "
+	"'netns blue' 'ctscope.hints' line 8814 5 '' 'ctscope.plugin' 'conntrack'\n"
+	"DIMENSION fill 'fill' absolute 1 1\n"
+	"DIMENSION top_destination 'top_destination' absolute 1 1\n"
+	"DIMENSION long_established 'long_established' absolute 1 1\n"
+	"DIMENSION udp_unreplied 'udp_unreplied' absolute 1 1\n"
+	"DIMENSION insert_failed 'insert_failed' absolute 1 1\n"
+	"DIMENSION drop 'drop' absolute 1 1\n"
+	"DIMENSION early_drop 'early_drop' absolute 1 1\n"
+	"DIMENSION buckets 'buckets' absolute 1 1\n"
+	"BEGIN ctscope_blue.hints\n"
+	"SET fill = 0\n"
+	"SET top_destination = 0\n"
+	"SET long_established = 0\n"
+	"SET udp_unreplied = 0\n"
+	"SET insert_failed = 1\n"
+	"SET drop = 0\n"
+	"SET early_drop = 0\n"
+	"SET buckets = 0\n"
 	"END\n";
 
 static void test_stats_mode_namespace(void **state)
@@ -539,6 +592,8 @@ static void test_stats_mode_namespace(void **state)
 	s.stats[CTSCOPE_STAT_DROP] = 4;
 	s.has_stat[CTSCOPE_STAT_DROP] = true;
 	s.collector.duration_ms = 0.25;
+	s.n_hints = 1; /* the counter hints speak in stats mode too */
+	s.hint_kinds[0] = CTSCOPE_HINT_INSERT_FAILED;
 
 	struct nd_state st;
 	nd_state_init(&st, "blue", 5);
