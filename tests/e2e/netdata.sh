@@ -11,6 +11,10 @@
 # A second namespace, SMALL, holds 40 entries all to one destination: its
 # own charts, and its one-destination alarm stays clear (the alarm reads
 # each namespace's own entry count, and 40 is below its 1,000 minimum).
+# A third, LONG, sets nf_conntrack_tcp_timeout_established to 432000 and
+# holds 2,000 ESTABLISHED entries with more than a day left, each to its own
+# destination: its hints chart says long_established and the alarm on it is
+# raised.
 source "$(dirname "$0")/../lib.sh" || exit 1
 source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh" || exit 1
 ct_need_root
@@ -35,8 +39,15 @@ small=$CT_NS CT_NS=$big
 "$CTINJECT" --netns "$small" -q <<<'proto=udp src=10.5.0.1 dst=192.0.2.53 sport=1000 dport=53 timeout=7200 count=40 vary=sport' ||
 	ct_fail "ctinject could not fill namespace $small"
 
+ct_netns ndlong
+long=$CT_NS CT_NS=$big
+ip netns exec "$long" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=432000 ||
+	ct_fail "cannot set nf_conntrack_tcp_timeout_established in $long"
+"$CTINJECT" --netns "$long" -q <<<'proto=tcp src=10.6.0.1 dst=198.51.100.0 sport=40000 dport=443 state=established flags=assured,seen_reply timeout=200000 count=2000 vary=dst' ||
+	ct_fail "ctinject could not fill namespace $long"
+
 nd_make_install
-nd_conf "$(nd_free_port)" "--netns $CT_NS --netns $small --top 5"
+nd_conf "$(nd_free_port)" "--netns $CT_NS --netns $small --netns $long --top 5"
 nd_start
 ct_log "netdata $(netdata -V 2>&1 | head -n 1) answers on 127.0.0.1:$ND_PORT"
 
@@ -107,6 +118,10 @@ small_share=$(alarm_status "ctscope_$small.top_share" ctscope_conntrack_top_dest
 small_entries=$(nd_last_value "ctscope_$small.entries" entries)
 [ "$small_entries" = 40 ] || ct_fail "ctscope_$small.entries says '$small_entries', injected 40"
 ct_log "ctscope_$small: entries = 40, one destination holds all of them, ctscope_conntrack_top_destination CLEAR"
+nd_wait 10 "long_established = 1 in ctscope_$long.hints" '[ "$(nd_last_value "ctscope_$long.hints" long_established)" = 1 ]'
+nd_wait 50 "WARNING from ctscope_conntrack_long_established on $long (2,000 entries, all with days left)" \
+	'[ "$(alarm_status "ctscope_$long.hints" ctscope_conntrack_long_established)" = WARNING ]'
+ct_log "ctscope_$long.hints.ctscope_conntrack_long_established: WARNING"
 fill=$(alarm_status "$type.fill" ctscope_conntrack_fill)
 [ "$fill" = CLEAR ] || ct_fail "ctscope_conntrack_fill is '$fill' on a table at $(nd_last_value "$type.fill" used) %"
 for a in stats:insert_failed stats:drop hints:long_established hints:udp_unreplied; do
