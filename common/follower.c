@@ -274,12 +274,8 @@ int ctscope_follower_catch_up(struct ctscope_follower *f, size_t max, uint64_t *
 		pthread_mutex_unlock(&f->intake);
 		return -1;
 	}
-	if (f->apply_failed) {
-		f->apply_failed = false;
-		pthread_mutex_unlock(&f->intake);
-		ctscope_error_set(err, ENOMEM, "the event mirror is rebuilt at the next read", "cannot apply a conntrack event");
-		return -1;
-	}
+	/* an apply that failed also set overrun: nothing is read or applied
+	 * then, and its error is reported below */
 	int rc = f->overrun ? 1 : take_in(f, max, err);
 	*received = f->received;
 	/* what is queued now, and no more: the thread keeps reading a
@@ -288,18 +284,17 @@ int ctscope_follower_catch_up(struct ctscope_follower *f, size_t max, uint64_t *
 	pthread_mutex_unlock(&f->intake);
 	if (rc < 0)
 		return -1;
-	if (rc == 1)
-		return 1;
-	apply_queued(f, queued);
+	if (rc != 1)
+		apply_queued(f, queued);
 	pthread_mutex_lock(&f->intake);
-	bool apply_failed = f->apply_failed;
+	bool apply_failed = f->apply_failed; /* by the thread before, or just now */
 	f->apply_failed = false;
 	pthread_mutex_unlock(&f->intake);
 	if (apply_failed) {
 		ctscope_error_set(err, ENOMEM, "the event mirror is rebuilt at the next read", "cannot apply a conntrack event");
 		return -1;
 	}
-	return rc; /* 0 drained, 2 stopped at max */
+	return rc; /* 0 drained, 1 events lost since the restart, 2 stopped at max */
 }
 
 void ctscope_follower_restart(struct ctscope_follower *f)
