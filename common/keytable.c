@@ -63,6 +63,25 @@ static inline struct node_tail *tail_of(const struct ctscope_keytable *t, uint8_
 	return (struct node_tail *)(void *)(node + t->key_size);
 }
 
+/* memcmp with a size the compiler knows is a few inline loads; through
+ * the library call it was a tenth of a dump's parsing (perf, 1,000,000
+ * distinct destinations). Every key here is 4, 8, 16 or 20 bytes. */
+static inline bool same_key(const uint8_t *a, const uint8_t *b, size_t size)
+{
+	switch (size) {
+	case 4:
+		return memcmp(a, b, 4) == 0;
+	case 8:
+		return memcmp(a, b, 8) == 0;
+	case 16:
+		return memcmp(a, b, 16) == 0;
+	case 20:
+		return memcmp(a, b, 20) == 0;
+	default:
+		return memcmp(a, b, size) == 0;
+	}
+}
+
 static uint32_t hash_key(const uint8_t *key, size_t size)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
@@ -145,7 +164,7 @@ int ctscope_keytable_add(struct ctscope_keytable *t, const void *key, int32_t de
 	for (uint32_t i = *link; i != NIL; i = *link) {
 		uint8_t *node = node_at(t, i);
 		struct node_tail *tl = tail_of(t, node);
-		if (memcmp(node, key, t->key_size) == 0) {
+		if (same_key(node, key, t->key_size)) {
 			tl->count += (uint32_t)delta;
 			if (tl->count == 0) {
 				*link = tl->next;
@@ -180,7 +199,7 @@ uint32_t ctscope_keytable_get(const struct ctscope_keytable *t, const void *key)
 	for (uint32_t i = t->heads[b]; i != NIL;) {
 		uint8_t *node = node_at(t, i);
 		struct node_tail *tl = tail_of(t, node);
-		if (memcmp(node, key, t->key_size) == 0)
+		if (same_key(node, key, t->key_size))
 			return tl->count;
 		i = tl->next;
 	}
