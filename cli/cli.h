@@ -20,6 +20,7 @@
 struct cli_options {
 	enum ctscope_mode mode;
 	unsigned top_n;
+	enum ctscope_dump_split dump_split;
 	const char **netns; /* points into argv; n_netns == 0: own namespace */
 	size_t n_netns;
 	unsigned interval_s; /* 0: one report and exit */

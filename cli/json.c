@@ -177,6 +177,10 @@ static void write_collector(struct jsonw *w, const struct ctscope_snapshot *s)
 	jsonw_fixed(w, s->collector.duration_ms, 3);
 	jsonw_key(w, "entries_scanned");
 	jsonw_uint(w, s->collector.entries_scanned);
+	if (s->collector.dump_split) {
+		jsonw_key(w, "dump_split");
+		jsonw_string(w, s->collector.dump_split);
+	}
 	if (s->collector.has_events) {
 		jsonw_key(w, "events");
 		jsonw_uint(w, s->collector.events);

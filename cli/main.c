@@ -61,7 +61,7 @@ static void report_error(FILE *screen, struct namespace_run *ns, const struct ct
  * made again, or one that did not exist yet, is read once it is there. */
 static void reopen(struct namespace_run *ns, const struct cli_options *o)
 {
-	struct ctscope_config cfg = {.mode = o->mode, .top_n = o->top_n};
+	struct ctscope_config cfg = {.mode = o->mode, .top_n = o->top_n, .dump_split = o->dump_split};
 	struct ctscope_error err;
 	memset(&err, 0, sizeof(err));
 	ns->collector = ctscope_collector_new(&cfg, ns->spec, &err);
@@ -244,7 +244,7 @@ static bool any_report(const struct namespace_run *runs, size_t n_runs)
 
 static int open_collectors(struct namespace_run *runs, size_t n_runs, const struct cli_options *o)
 {
-	struct ctscope_config cfg = {.mode = o->mode, .top_n = o->top_n};
+	struct ctscope_config cfg = {.mode = o->mode, .top_n = o->top_n, .dump_split = o->dump_split};
 	size_t opened = 0;
 	for (size_t i = 0; i < n_runs; i++) {
 		struct ctscope_error err;

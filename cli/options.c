@@ -20,6 +20,7 @@ enum {
 	OPT_JSON = 'j',
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
+	OPT_DUMP_SPLIT = 256,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +30,7 @@ static const struct option long_options[] = {
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"count", required_argument, NULL, OPT_COUNT},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"dump-split", required_argument, NULL, OPT_DUMP_SPLIT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -119,6 +121,12 @@ enum cli_parse_result cli_options_parse(int argc, char *argv[], struct cli_optio
 					                   optarg);
 			o->netns[o->n_netns++] = optarg;
 			break;
+		case OPT_DUMP_SPLIT:
+			if (ctscope_dump_split_parse(optarg, &o->dump_split) != 0)
+				return usage_error(why, why_len,
+				                   "unknown --dump-split '%s': use auto, none, family, assured or seen_reply",
+				                   optarg);
+			break;
 		case OPT_TOP:
 			if (cli_parse_unsigned(optarg, 1, CTSCOPE_TOP_MAX, &v) != 0)
 				return usage_error(why, why_len, "invalid --top '%s': give a whole number from 1 to %u",
@@ -180,6 +188,7 @@ void cli_usage_short(FILE *out)
 {
 	fputs("usage: ctscope [--mode stats|dump|events] [--netns NAME|PATH|pid:N]...\n"
 	      "               [--top N] [--interval SECONDS [--count N]] [--json]\n"
+	      "               [--dump-split auto|none|family|assured|seen_reply]\n"
 	      "Try 'ctscope --help' for more.\n",
 	      out);
 }
@@ -207,6 +216,13 @@ void cli_usage_full(FILE *out)
 	        "  --json             JSON lines: one object per namespace per report,\n"
 	        "                     each on its own line, flushed as it is written;\n"
 	        "                     keys as in DESIGN.md, an unreadable value absent\n"
+	        "  --dump-split HOW   how a dump reads a big table: auto (default) as two\n"
+	        "                     dumps at once, which the kernel builds on two\n"
+	        "                     cores, divided by what divided it best last time\n"
+	        "                     (IPv4|IPv6, assured|not, seen_reply|not; a\n"
+	        "                     table under 100,000 entries, or a process held\n"
+	        "                     to one core, is read in one); none: one dump;\n"
+	        "                     family, assured, seen_reply: that division\n"
 	        "  --help             this text\n"
 	        "  --version          the version\n"
 	        "\n"

@@ -376,6 +376,9 @@ static void write_collector(FILE *out, const struct ctscope_snapshot *s)
 		n = snprintf(line, sizeof(line), "counters in %.1f ms", s->collector.duration_ms);
 	else
 		n = snprintf(line, sizeof(line), "%s entries scanned in %.1f ms", scanned, s->collector.duration_ms);
+	/* a dump in two parts built at once on two cores (split.c) */
+	if (s->collector.dump_split && strcmp(s->collector.dump_split, "none") != 0 && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " (two dumps at once, by %s)", s->collector.dump_split);
 	if (s->collector.has_events && n > 0 && (size_t)n < sizeof(line)) {
 		char events[32], resyncs[32], lost[32];
 		count_str(s->collector.events, events, sizeof(events));

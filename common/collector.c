@@ -14,6 +14,7 @@ struct ctscope_collector {
 	char label[64];
 	struct ctscope_source *src;
 	struct ctscope_summary summary;
+	bool summary_whole; /* summary holds a complete dump: the split's guide */
 	struct ctscope_eventmode *events; /* events mode only */
 	/* the previous read's kernel counters, for "rising" hints */
 	struct ctscope_snapshot prev;
@@ -23,6 +24,10 @@ struct ctscope_collector {
 struct ctscope_collector *ctscope_collector_new(const struct ctscope_config *cfg, const char *netns,
                                                 struct ctscope_error *err)
 {
+	if ((unsigned)cfg->dump_split >= CTSCOPE_DUMP_SPLIT_COUNT) {
+		ctscope_error_set(err, EINVAL, NULL, "unknown dump split %d", (int)cfg->dump_split);
+		return NULL;
+	}
 	if (cfg->top_n < 1 || cfg->top_n > CTSCOPE_TOP_MAX) {
 		ctscope_error_set(err, EINVAL, NULL, "top list length %u is out of range 1..%d", cfg->top_n, CTSCOPE_TOP_MAX);
 		return NULL;
@@ -40,7 +45,7 @@ struct ctscope_collector *ctscope_collector_new(const struct ctscope_config *cfg
 		goto fail;
 	c->src = ctscope_source_open(ns_fd, netns, err);
 	if (c->src && cfg->mode == CTSCOPE_MODE_EVENTS)
-		c->events = ctscope_eventmode_new(ns_fd, netns, &c->summary, err);
+		c->events = ctscope_eventmode_new(ns_fd, netns, &c->summary, cfg->dump_split, err);
 	close(ns_fd);
 	if (!c->src || (cfg->mode == CTSCOPE_MODE_EVENTS && !c->events))
 		goto fail;
@@ -86,9 +91,15 @@ int ctscope_collector_read(struct ctscope_collector *c, struct ctscope_snapshot 
 		goto fail;
 
 	if (c->cfg.mode == CTSCOPE_MODE_DUMP) {
+		enum ctscope_split_by by =
+		    ctscope_split_for(c->cfg.dump_split, c->summary_whole ? &c->summary : NULL, snap->table.entries);
+		enum ctscope_split_by used;
 		ctscope_summary_reset(&c->summary);
-		if (ctscope_source_dump(c->src, add_entry, &c->summary, &snap->collector.entries_scanned, err) < 0)
+		c->summary_whole = false;
+		if (ctscope_source_dump(c->src, by, add_entry, &c->summary, &snap->collector.entries_scanned, &used, err) < 0)
 			goto fail;
+		c->summary_whole = true;
+		snap->collector.dump_split = ctscope_split_name(used);
 		if (ctscope_summary_to_snapshot(&c->summary, c->cfg.top_n, snap) < 0) {
 			ctscope_error_set(err, ENOMEM, NULL, "cannot build the top lists");
 			goto fail;

@@ -34,6 +34,23 @@ enum ctscope_mode {
 int ctscope_mode_parse(const char *word, enum ctscope_mode *out);
 const char *ctscope_mode_name(enum ctscope_mode mode);
 
+/* How a dump reads the table. auto (the default): a big table is read as
+ * two dumps at once, each of one part of it, which the kernel builds on two
+ * cores, divided by what divided it best last time (split.c); none: one
+ * dump; the others force that division. */
+enum ctscope_dump_split {
+	CTSCOPE_DUMP_SPLIT_AUTO,
+	CTSCOPE_DUMP_SPLIT_NONE,
+	CTSCOPE_DUMP_SPLIT_FAMILY,     /* IPv4 | IPv6 */
+	CTSCOPE_DUMP_SPLIT_ASSURED,    /* assured | not */
+	CTSCOPE_DUMP_SPLIT_SEEN_REPLY, /* seen a reply | not */
+	CTSCOPE_DUMP_SPLIT_COUNT
+};
+
+/* "auto", "none", "family", "assured", "seen_reply" <-> enum. */
+int ctscope_dump_split_parse(const char *word, enum ctscope_dump_split *out);
+const char *ctscope_dump_split_name(enum ctscope_dump_split split);
+
 /* ---- the names of every breakdown (the contract of DESIGN.md) -------- */
 
 enum ctscope_family { CTSCOPE_FAMILY_IPV4, CTSCOPE_FAMILY_IPV6, CTSCOPE_FAMILY_OTHER, CTSCOPE_FAMILY_COUNT };
@@ -239,6 +256,10 @@ struct ctscope_snapshot {
 	struct {
 		double duration_ms;       /* wall time of this read */
 		uint64_t entries_scanned; /* messages parsed this read */
+		/* how this read's dump was divided: "none" (one dump),
+		 * "family", "assured", "seen_reply" (two at once); NULL when
+		 * the read made no dump */
+		const char *dump_split;
 		bool has_events;          /* the three below: events mode only */
 		uint64_t events;          /* totals since start */
 		uint64_t resyncs;
@@ -254,6 +275,7 @@ void ctscope_snapshot_clear(struct ctscope_snapshot *snap);
 struct ctscope_config {
 	enum ctscope_mode mode;
 	unsigned top_n; /* length of each top list, 1..1000 */
+	enum ctscope_dump_split dump_split;
 };
 
 #define CTSCOPE_TOP_DEFAULT 10

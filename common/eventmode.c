@@ -74,6 +74,8 @@ struct ctscope_eventmode {
 	struct ctscope_summary *sum;
 	bool synced;       /* the first dump is done */
 	uint64_t dumps;
+	enum ctscope_dump_split split;    /* as configured */
+	enum ctscope_split_by dump_split; /* how the last dump was divided */
 	uint32_t dumped_at; /* mirror clock of the last dump */
 	bool need_resync;
 	uint32_t now;      /* mirror clock of this read */
@@ -105,7 +107,7 @@ static int apply_event(const struct ctscope_entry *e, bool destroy, void *data)
 }
 
 struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
-                                                struct ctscope_error *err)
+                                                enum ctscope_dump_split split, struct ctscope_error *err)
 {
 	struct ctscope_eventmode *em = calloc(1, sizeof(*em));
 	if (!em) {
@@ -113,6 +115,7 @@ struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, str
 		return NULL;
 	}
 	em->sum = sum;
+	em->split = split;
 	em->now = ctscope_mirror_clock();
 	if (!(em->mirror = ctscope_mirror_new(sum, em->now))) {
 		ctscope_error_set(err, ENOMEM, NULL, "cannot set up the event mirror");
@@ -169,9 +172,12 @@ static int resync(struct ctscope_eventmode *em, struct ctscope_source *src, stru
 	 * overrun incomplete: thrown away; what comes from here on is kept
 	 * and applied on top of the dump */
 	ctscope_follower_restart(em->follower);
+	/* divided as the mirror's last state suggests; the first dump, of a
+	 * table of unknown size, is not */
+	enum ctscope_split_by by = ctscope_split_for(em->split, em->synced ? em->sum : NULL, 0);
 	ctscope_mirror_clear(em->mirror, em->now);
 	em->need_resync = true; /* until the dump completes */
-	if (ctscope_source_dump(src, add_dumped, em, &em->scanned, err) < 0)
+	if (ctscope_source_dump(src, by, add_dumped, em, &em->scanned, &em->dump_split, err) < 0)
 		return -1;
 	em->need_resync = false;
 	em->dumps++;
@@ -262,6 +268,7 @@ static int read_held(struct ctscope_eventmode *em, struct ctscope_source *src, u
                      struct ctscope_snapshot *snap, struct ctscope_error *err)
 {
 	em->now = ctscope_mirror_clock();
+	uint64_t dumps_before = em->dumps;
 	em->scanned = 0;
 	em->behind = false;
 	if (em->synced && em->now - em->dumped_at >= RESYNC_EVERY_S)
@@ -289,6 +296,8 @@ static int read_held(struct ctscope_eventmode *em, struct ctscope_source *src, u
 	}
 	ctscope_mirror_timeouts(em->mirror, snap->timeouts);
 	snap->collector.entries_scanned = em->scanned;
+	if (em->dumps != dumps_before)
+		snap->collector.dump_split = ctscope_split_name(em->dump_split);
 	snap->collector.has_events = true;
 	snap->collector.events = em->events_applied;
 	snap->collector.resyncs = em->resyncs;

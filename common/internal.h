@@ -11,6 +11,7 @@
 #include "ctscope.h"
 
 struct nlmsghdr;
+struct nfgenmsg;
 
 /* ---- errors ---- */
 
@@ -143,6 +144,41 @@ void ctscope_sysctls_open(struct ctscope_sysctls *s);
 void ctscope_sysctls_close(struct ctscope_sysctls *s);
 void ctscope_sysctls_read(const struct ctscope_sysctls *s, struct ctscope_snapshot *snap);
 
+/* ---- split: a dump divided in two parts the kernel builds at once ---- */
+
+/* The same order as enum ctscope_dump_split, without its AUTO. */
+enum ctscope_split_by {
+	CTSCOPE_SPLIT_NONE,       /* one dump */
+	CTSCOPE_SPLIT_FAMILY,     /* IPv4 | IPv6 (conntrack tracks no other) */
+	CTSCOPE_SPLIT_ASSURED,    /* IPS_ASSURED set | clear */
+	CTSCOPE_SPLIT_SEEN_REPLY, /* IPS_SEEN_REPLY set | clear */
+	CTSCOPE_SPLIT_COUNT
+};
+
+/* Below this many entries a split saves too little to pay for the second
+ * walk of the kernel's hash table (which holds every namespace's). */
+#define CTSCOPE_SPLIT_MIN_ENTRIES 100000
+
+/* The split for the next dump. prev: the last complete summary of this
+ * namespace, or NULL; entries: the kernel's count just read, 0 when
+ * unknown. None for a table under CTSCOPE_SPLIT_MIN_ENTRIES (or of unknown
+ * size); without a summary ASSURED; else the criterion whose smaller part
+ * was largest last time, and none when even that was under a tenth. */
+enum ctscope_split_by ctscope_split_choose(const struct ctscope_summary *prev, uint64_t entries);
+/* What the user asked for, or when that is auto: none for a process held
+ * to one core, else ctscope_split_choose. */
+enum ctscope_split_by ctscope_split_for(enum ctscope_dump_split asked, const struct ctscope_summary *prev,
+                                        uint64_t entries);
+/* The dump request of one part (0 or 1): nfgen_family, or CTA_STATUS and
+ * CTA_STATUS_MASK appended to nlh. */
+void ctscope_split_request(enum ctscope_split_by by, unsigned part, struct nlmsghdr *nlh, struct nfgenmsg *nfg);
+/* Whether an entry belongs to that part. A kernel without status
+ * filtering (before 5.15) sends every entry to both parts; each part keeps
+ * only its own, so the numbers stay right. */
+bool ctscope_split_holds(enum ctscope_split_by by, unsigned part, const struct ctscope_entry *e);
+/* "none", "family", "assured", "seen_reply" */
+const char *ctscope_split_name(enum ctscope_split_by by);
+
 /* ---- source: the ctnetlink socket of one namespace ---- */
 
 struct ctscope_source;
@@ -154,10 +190,11 @@ void ctscope_source_close(struct ctscope_source *src);
 int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err);
 
 typedef int (*ctscope_entry_cb)(const struct ctscope_entry *e, void *data);
-/* One full IPCTNL_MSG_CT_GET dump; cb for every entry. *scanned counts
- * the messages parsed. */
-int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *data, uint64_t *scanned,
-                        struct ctscope_error *err);
+/* The whole table, cb for every entry: one IPCTNL_MSG_CT_GET dump, or two
+ * at once divided as by says (split.c), unless the kernel refused (or
+ * ignored) the filter before. *used: how it was read. *scanned counts the entries parsed. */
+int ctscope_source_dump(struct ctscope_source *src, enum ctscope_split_by by, ctscope_entry_cb cb, void *data,
+                        uint64_t *scanned, enum ctscope_split_by *used, struct ctscope_error *err);
 
 /* Checks that buf holds whole netlink messages and nothing else, before
  * libmnl walks it: libmnl 1.0.4 compares nlmsg_len as a signed int, so a
@@ -170,15 +207,25 @@ int ctscope_netlink_check_framing(const void *buf, size_t len, const char *what,
  * 0 done, -1 error (err filled). Exposed for the unit tests and fuzzing. */
 int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, ctscope_entry_cb cb,
                                 void *data, uint64_t *scanned, struct ctscope_error *err);
+/* The same for a buffer of one part of a split dump: entries not of that
+ * part are counted in *foreign and not passed to cb. */
+int ctscope_source_parse_part(const void *buf, size_t len, uint32_t seq, uint32_t portid, enum ctscope_split_by by,
+                              unsigned part, ctscope_entry_cb cb, void *data, uint64_t *scanned, uint64_t *foreign,
+                              struct ctscope_error *err);
 
-/* ---- pipeline: receive on this thread, parse on another ---- */
+/* ---- pipeline: receive on this thread (and one per further part), parse on another ---- */
 
-/* Returns 1 for more, 0 when the dump is complete, -1 on error. */
-typedef int (*ctscope_pipeline_consume)(const void *buf, size_t len, void *arg);
-/* Reads a dump from fd to its end (NLMSG_DONE or NLMSG_ERROR), handing
- * every buffer in order to consume on a second thread. Returns 0, or -1:
- * with *recv_errno set when receiving failed, else consume failed. */
-int ctscope_pipeline_run(int fd, size_t buffer_size, ctscope_pipeline_consume consume, void *arg, int *recv_errno);
+#define CTSCOPE_PIPELINE_MAX_PARTS 2
+/* Returns 1 for more, 0 when that part's dump is complete, -1 on error.
+ * part: the index in fds of the socket the buffer came from. */
+typedef int (*ctscope_pipeline_consume)(const void *buf, size_t len, unsigned part, void *arg);
+/* Reads the dump of each of fds[0..parts) to its end (NLMSG_DONE or
+ * NLMSG_ERROR), the parts at once, handing every buffer to consume on a
+ * thread of its own: one part's buffers in their order, parts
+ * interleaved. Returns 0, or -1: with *recv_errno set when receiving
+ * failed, else consume failed. */
+int ctscope_pipeline_run(const int *fds, unsigned parts, size_t buffer_size, ctscope_pipeline_consume consume,
+                         void *arg, int *recv_errno);
 
 /* ---- hints ---- */
 
@@ -313,7 +360,7 @@ struct ctscope_eventmode;
 /* Subscribes to the namespace's events and keeps *sum current from them,
  * on a thread of its own. The first read dumps. */
 struct ctscope_eventmode *ctscope_eventmode_new(int ns_fd, const char *spec, struct ctscope_summary *sum,
-                                                struct ctscope_error *err);
+                                                enum ctscope_dump_split split, struct ctscope_error *err);
 void ctscope_eventmode_free(struct ctscope_eventmode *em);
 /* Everything a read reports: the O(1) stats (through src), the breakdown
  * and top lists from the mirror, and the collector's event counters. */

@@ -109,6 +109,21 @@ static const char *const sysctl_fullnames[CTSCOPE_SYSCTL_COUNT] = {
 
 #define NAME_OF(table, i) (((unsigned)(i) < sizeof(table) / sizeof((table)[0])) ? (table)[i] : "?")
 
+static const char *const dump_split_names[] = { "auto", "none", "family", "assured", "seen_reply" };
+
+int ctscope_dump_split_parse(const char *word, enum ctscope_dump_split *out)
+{
+	for (size_t i = 0; i < sizeof(dump_split_names) / sizeof(dump_split_names[0]); i++) {
+		if (word && strcmp(word, dump_split_names[i]) == 0) {
+			*out = (enum ctscope_dump_split)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *ctscope_dump_split_name(enum ctscope_dump_split d) { return NAME_OF(dump_split_names, d); }
+
 int ctscope_mode_parse(const char *word, enum ctscope_mode *out)
 {
 	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {

@@ -29,6 +29,10 @@ struct ctscope_source {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	/* the second part of a split dump (split.c); NULL: dumps are whole */
+	struct mnl_socket *nl2;
+	uint32_t portid2;
+	bool split_refused; /* the kernel refused or ignored the filter */
 	char *spec; /* for messages */
 	uint64_t ns_dev, ns_ino; /* the namespace opened, to notice it going */
 	struct ctscope_sysctls sysctls;
@@ -62,6 +66,12 @@ struct ctscope_source *ctscope_source_open(int ns_fd, const char *spec, struct c
 		mnl_socket_close(src->nl);
 		src->nl = NULL;
 	}
+	/* without it a dump is simply not split */
+	src->nl2 = src->nl ? mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC) : NULL;
+	if (src->nl2 && mnl_socket_bind(src->nl2, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(src->nl2);
+		src->nl2 = NULL;
+	}
 	ctscope_sysctls_open(&src->sysctls);
 	if (ctscope_netns_leave(saved, err) < 0)
 		goto fail;
@@ -73,6 +83,10 @@ struct ctscope_source *ctscope_source_open(int ns_fd, const char *spec, struct c
 	src->seq = (uint32_t)time(NULL);
 	struct timeval tv = { RECV_TIMEOUT_SECONDS, 0 };
 	setsockopt(mnl_socket_get_fd(src->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (src->nl2) {
+		src->portid2 = mnl_socket_get_portid(src->nl2);
+		setsockopt(mnl_socket_get_fd(src->nl2), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	return src;
 fail:
 	ctscope_source_close(src);
@@ -85,6 +99,8 @@ void ctscope_source_close(struct ctscope_source *src)
 		return;
 	if (src->nl)
 		mnl_socket_close(src->nl);
+	if (src->nl2)
+		mnl_socket_close(src->nl2);
 	ctscope_sysctls_close(&src->sysctls);
 	free(src->spec);
 	free(src->buf);
@@ -101,10 +117,11 @@ struct run_ctx {
 	bool failed;      /* set by msg_cb when it filled err */
 };
 
-static int send_request(struct ctscope_source *src, uint8_t subsys, uint8_t type, uint16_t flags,
-                        struct ctscope_error *err, const char *what)
+/* A request on nl: one header, and the split's filter for one part of a
+ * dump. */
+static int send_on(struct mnl_socket *nl, uint32_t seq, uint8_t subsys, uint8_t type, uint16_t flags,
+                   enum ctscope_split_by by, unsigned part, struct ctscope_error *err, const char *what)
 {
-	/* a request is one header and no attributes */
 	union {
 		struct nlmsghdr align;
 		char buf[256];
@@ -113,16 +130,23 @@ static int send_request(struct ctscope_source *src, uint8_t subsys, uint8_t type
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (uint16_t)((subsys << 8) | type);
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++src->seq;
+	nlh->nlmsg_seq = seq;
 	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
-	if (mnl_socket_sendto(src->nl, nlh, nlh->nlmsg_len) < 0) {
+	ctscope_split_request(by, part, nlh, nfg);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ctscope_error_set(err, errno, ctscope_error_advice(errno), "cannot %s", what);
 		return -1;
 	}
 	return 0;
+}
+
+static int send_request(struct ctscope_source *src, uint8_t subsys, uint8_t type, uint16_t flags,
+                        struct ctscope_error *err, const char *what)
+{
+	return send_on(src->nl, ++src->seq, subsys, type, flags, CTSCOPE_SPLIT_NONE, 0, err, what);
 }
 
 /* libmnl 1.0.4's mnl_nlmsg_ok() compares nlmsg_len as a signed int, so a
@@ -198,6 +222,9 @@ struct dump_ctx {
 	ctscope_entry_cb cb;
 	void *data;
 	uint64_t *scanned;
+	enum ctscope_split_by by;
+	unsigned part;     /* of the buffer being parsed */
+	uint64_t *foreign; /* entries a part received that are not its own */
 };
 
 static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
@@ -213,6 +240,10 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 		ctx->run.failed = true;
 		return MNL_CB_ERROR;
 	}
+	if (!ctscope_split_holds(ctx->by, ctx->part, &e)) {
+		(*ctx->foreign)++; /* the other part counts it */
+		return MNL_CB_OK;
+	}
 	(*ctx->scanned)++;
 	if (ctx->cb(&e, ctx->data) < 0) {
 		ctscope_error_set(ctx->run.err, ENOMEM, NULL, "cannot add an entry to the summary");
@@ -222,40 +253,112 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+#define DUMP_WHAT "read the conntrack table"
+
+int ctscope_source_parse_part(const void *buf, size_t len, uint32_t seq, uint32_t portid, enum ctscope_split_by by,
+                              unsigned part, ctscope_entry_cb cb, void *data, uint64_t *scanned, uint64_t *foreign,
+                              struct ctscope_error *err)
+{
+	struct dump_ctx ctx = { { DUMP_WHAT, dump_msg_cb, NULL, err, false }, cb, data, scanned, by, part, foreign };
+	return run_buffer(buf, len, seq, portid, &ctx.run);
+}
+
 int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, ctscope_entry_cb cb,
                                 void *data, uint64_t *scanned, struct ctscope_error *err)
 {
-	struct dump_ctx ctx = { { "read the conntrack table", dump_msg_cb, NULL, err, false }, cb, data, scanned };
-	return run_buffer(buf, len, seq, portid, &ctx.run);
+	uint64_t foreign = 0;
+	return ctscope_source_parse_part(buf, len, seq, portid, CTSCOPE_SPLIT_NONE, 0, cb, data, scanned, &foreign,
+	                                 err);
 }
 
 struct pipeline_arg {
 	struct dump_ctx *ctx;
-	uint32_t seq, portid;
+	uint32_t seq[CTSCOPE_PIPELINE_MAX_PARTS], portid[CTSCOPE_PIPELINE_MAX_PARTS];
 };
 
-static int consume_buffer(const void *buf, size_t len, void *arg)
+static int consume_buffer(const void *buf, size_t len, unsigned part, void *arg)
 {
 	struct pipeline_arg *pa = arg;
-	return run_buffer(buf, len, pa->seq, pa->portid, &pa->ctx->run);
+	pa->ctx->part = part;
+	return run_buffer(buf, len, pa->seq[part], pa->portid[part], &pa->ctx->run);
 }
 
-int ctscope_source_dump(struct ctscope_source *src, ctscope_entry_cb cb, void *data, uint64_t *scanned,
-                        struct ctscope_error *err)
+static int consume_nothing(const void *buf, size_t len, unsigned part, void *arg)
 {
-	struct dump_ctx ctx = { { "read the conntrack table", dump_msg_cb, NULL, err, false }, cb, data, scanned };
-	if (send_request(src, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, err, ctx.run.what) < 0)
+	(void)buf, (void)len, (void)part, (void)arg;
+	return 1;
+}
+
+/* Whether the kernel answered a filtered dump request with an error at
+ * once (a kernel that does not know the filter): looks at the first
+ * message without taking it. The answer is queued by the time sendto
+ * returns: the kernel starts a dump, or fails it, inside that call. */
+static int refused_errno(struct mnl_socket *nl)
+{
+	union {
+		struct nlmsghdr align;
+		uint8_t buf[NLMSG_HDRLEN + sizeof(struct nlmsgerr)];
+	} u;
+	ssize_t n = recv(mnl_socket_get_fd(nl), u.buf, sizeof(u.buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n < (ssize_t)sizeof(u.buf) || u.align.nlmsg_type != NLMSG_ERROR)
+		return 0;
+	const struct nlmsgerr *e = (const struct nlmsgerr *)(u.buf + NLMSG_HDRLEN);
+	return e->error < 0 ? -e->error : 0;
+}
+
+int ctscope_source_dump(struct ctscope_source *src, enum ctscope_split_by by, ctscope_entry_cb cb, void *data,
+                        uint64_t *scanned, enum ctscope_split_by *used, struct ctscope_error *err)
+{
+	uint64_t foreign = 0;
+	struct dump_ctx ctx = { { DUMP_WHAT, dump_msg_cb, NULL, err, false }, cb, data, scanned, by, 0, &foreign };
+	if (!src->nl2 || src->split_refused)
+		by = ctx.by = CTSCOPE_SPLIT_NONE;
+	struct pipeline_arg pa = { &ctx, { 0 }, { src->portid, src->portid2 } };
+	int fds[CTSCOPE_PIPELINE_MAX_PARTS] = { mnl_socket_get_fd(src->nl), src->nl2 ? mnl_socket_get_fd(src->nl2) : -1 };
+	pa.seq[0] = ++src->seq;
+	if (send_on(src->nl, pa.seq[0], NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, by, 0, err, DUMP_WHAT) < 0)
 		return -1;
-	struct pipeline_arg pa = { &ctx, src->seq, src->portid };
+	int refused = by == CTSCOPE_SPLIT_NONE ? 0 : refused_errno(src->nl);
+	if (refused == EINVAL || refused == EOPNOTSUPP) {
+		/* take the error off the socket and ask for the whole table */
+		uint8_t scratch[NLMSG_HDRLEN + sizeof(struct nlmsgerr)];
+		if (recv(fds[0], scratch, sizeof(scratch), 0) < 0) {
+			ctscope_error_set(err, errno, ctscope_error_advice(errno), "cannot %s", DUMP_WHAT);
+			return -1;
+		}
+		src->split_refused = true;
+		by = ctx.by = CTSCOPE_SPLIT_NONE;
+		pa.seq[0] = ++src->seq;
+		if (send_on(src->nl, pa.seq[0], NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, by, 0, err,
+		            DUMP_WHAT) < 0)
+			return -1;
+	}
+	unsigned parts = by == CTSCOPE_SPLIT_NONE ? 1 : 2;
+	if (parts == 2) {
+		pa.seq[1] = ++src->seq;
+		if (send_on(src->nl2, pa.seq[1], NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, by, 1, err,
+		            DUMP_WHAT) < 0) {
+			/* part 0 is running: read it off the socket before failing */
+			int ignored;
+			ctscope_pipeline_run(fds, 1, RECV_BUFFER_SIZE, consume_nothing, NULL, &ignored);
+			return -1;
+		}
+	}
 	int recv_errno;
-	if (ctscope_pipeline_run(mnl_socket_get_fd(src->nl), RECV_BUFFER_SIZE, consume_buffer, &pa, &recv_errno) < 0) {
+	if (ctscope_pipeline_run(fds, parts, RECV_BUFFER_SIZE, consume_buffer, &pa, &recv_errno) < 0) {
 		if (recv_errno)
 			ctscope_error_set(err, recv_errno,
 			                  recv_errno == EAGAIN ? "the kernel did not answer within 20 s"
 			                                       : ctscope_error_advice(recv_errno),
-			                  "cannot %s", ctx.run.what);
+			                  "cannot %s", DUMP_WHAT);
 		return -1;
 	}
+	/* a kernel before 5.15 ignores a status filter and sends each part
+	 * the whole table: right numbers, twice the kernel's work; no more */
+	if (foreign)
+		src->split_refused = true;
+	if (used)
+		*used = by;
 	return 0;
 }
 

@@ -12,7 +12,7 @@
 
 #include "../../cli/cli.h"
 
-#define MAX_ARGS 16
+#define MAX_ARGS 20
 
 /* getopt_long wants a mutable argv; build one from literals. */
 struct argv_buf {
@@ -56,6 +56,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.interval_s, 0);
 	assert_int_equal(o.count, 0);
 	assert_false(o.json);
+	assert_int_equal(o.dump_split, CTSCOPE_DUMP_SPLIT_AUTO);
 	cli_options_free(&o);
 }
 
@@ -66,7 +67,7 @@ static void test_everything_given(void **state)
 	char why[256];
 	const char *words[] = {"--mode",     "events", "--netns", "blue",   "--netns=/proc/1/ns/net",
 	                       "--netns",    "pid:42", "--top",   "1000",   "--interval",
-	                       "5",          "--count", "3",      "--json", NULL};
+	                       "5",          "--count", "3",      "--json", "--dump-split", "seen_reply", NULL};
 	/* Own argv storage: the parsed netns pointers point into it. */
 	struct argv_buf b;
 	make_argv(&b, words);
@@ -76,6 +77,7 @@ static void test_everything_given(void **state)
 	assert_int_equal(o.interval_s, 5);
 	assert_int_equal(o.count, 3);
 	assert_true(o.json);
+	assert_int_equal(o.dump_split, CTSCOPE_DUMP_SPLIT_SEEN_REPLY);
 	assert_int_equal(o.n_netns, 3);
 	assert_string_equal(o.netns[0], "blue");
 	assert_string_equal(o.netns[1], "/proc/1/ns/net");
@@ -121,6 +123,9 @@ static const struct {
 	{{"--bogus", NULL}, "unknown option '--bogus'"},
 	{{"-x", NULL}, "unknown option '-x'"},
 	{{"--top", "-1", NULL}, "invalid --top '-1'"},
+	{{"--dump-split", "halves", NULL}, "unknown --dump-split 'halves': use auto, none"},
+	{{"--dump-split", "", NULL}, "unknown --dump-split ''"},
+	{{"--dump-split", NULL}, "--dump-split"},
 	{{"--top", "0", NULL}, "invalid --top '0'"},
 	{{"--top", "abc", NULL}, "invalid --top 'abc'"},
 	{{"--top", "1001", NULL}, "1 to 1000"},

@@ -302,6 +302,39 @@ static void error_reply_mid_dump_fails_the_read(void **state)
 	free(buf);
 }
 
+/* A kernel that ignores the split's filter (before 5.15 for the status
+ * bits) sends the whole table to both parts: each part keeps its own
+ * entries, counts the rest as foreign, and the two add up to one dump. */
+static void split_parts_keep_their_own(void **state)
+{
+	struct fixture *fx = *state;
+	for (int by = CTSCOPE_SPLIT_FAMILY; by < CTSCOPE_SPLIT_COUNT; by++) {
+		struct ctscope_summary s;
+		struct ctscope_error err = { 0 };
+		uint64_t scanned[2] = { 0 }, foreign[2] = { 0 };
+		assert_int_equal(ctscope_summary_init(&s), 0);
+		for (unsigned part = 0; part < 2; part++)
+			assert_int_equal(ctscope_source_parse_part(fx->buf, fx->len, 0, 0, (enum ctscope_split_by)by, part,
+			                                           add_cb, &s, &scanned[part], &foreign[part], &err),
+			                 MNL_CB_STOP);
+		assert_int_equal(scanned[0] + scanned[1], 11);
+		assert_int_equal(foreign[0], scanned[1]);
+		assert_int_equal(foreign[1], scanned[0]);
+		assert_true(scanned[0] > 0 && scanned[1] > 0);
+		assert_int_equal(s.entries, 11);
+		assert_int_equal(s.families[CTSCOPE_FAMILY_IPV4], 8);
+		assert_int_equal(s.flags[CTSCOPE_FLAG_ASSURED], 3);
+		assert_int_equal(s.flags[CTSCOPE_FLAG_UNREPLIED], 5);
+		if (by == CTSCOPE_SPLIT_FAMILY)
+			assert_int_equal(scanned[0], 8);
+		if (by == CTSCOPE_SPLIT_ASSURED)
+			assert_int_equal(scanned[0], 3);
+		if (by == CTSCOPE_SPLIT_SEEN_REPLY)
+			assert_int_equal(scanned[1], 5);
+		ctscope_summary_free(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +346,7 @@ int main(void)
 		cmocka_unit_test(rejects_nest_overrunning_parent),
 		cmocka_unit_test(truncated_buffer_reads_nothing_past_it),
 		cmocka_unit_test(error_reply_mid_dump_fails_the_read),
+		cmocka_unit_test(split_parts_keep_their_own),
 	};
 	return cmocka_run_group_tests(tests, load, unload);
 }
