@@ -229,12 +229,22 @@ static void set_notifications(struct parser *p, const oconfig_item_t *ci)
 	}
 }
 
+static void set_dump_split(struct parser *p, const oconfig_item_t *ci)
+{
+	const char *word = one_string(p, ci, "one of \"auto\", \"none\", \"family\", \"assured\", \"seen_reply\"");
+	if (word && ctscope_dump_split_parse(word, &p->cfg->core.dump_split) != 0)
+		problem(p, "%s \"%s\" is not a way to divide a dump; use \"auto\" (two dumps at once on a big table), "
+		        "\"none\" (always one dump), \"family\", \"assured\" or \"seen_reply\"",
+		        ci->key, word);
+}
+
 static const struct option {
 	const char *key;
 	void (*set)(struct parser *, const oconfig_item_t *);
 } options[] = {
 	{ "Mode", set_mode },       { "NetNS", set_netns },       { "TopN", set_top_n },
 	{ "Breakdowns", set_breakdowns }, { "Interval", set_interval }, { "Notifications", set_notifications },
+	{ "DumpSplit", set_dump_split },
 };
 
 void ctscope_cd_config_init(struct ctscope_cd_config *cfg)
@@ -264,7 +274,7 @@ unsigned ctscope_cd_config_apply(struct ctscope_cd_config *cfg, const oconfig_it
 			char val[256];
 			describe(ci, val, sizeof(val));
 			problem(&p, "unknown option %s %s; the options are Mode, NetNS, TopN, Breakdowns, Interval, "
-			        "Notifications",
+			        "Notifications, DumpSplit",
 			        ci->key, val);
 		}
 	}

@@ -24,7 +24,7 @@ struct ctscope_cd_netns {
 };
 
 struct ctscope_cd_config {
-	struct ctscope_config core; /* Mode, TopN */
+	struct ctscope_config core; /* Mode, TopN, DumpSplit */
 	struct ctscope_cd_netns *netns; /* none: collectd's own namespace */
 	size_t n_netns;
 	unsigned breakdowns; /* CTSCOPE_CD_BD_* bits */

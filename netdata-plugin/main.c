@@ -215,7 +215,7 @@ int main(int argc, char *argv[])
 	}
 	install_signals();
 
-	const struct ctscope_config cfg = {.mode = o.mode, .top_n = o.top_n};
+	const struct ctscope_config cfg = {.mode = o.mode, .top_n = o.top_n, .dump_split = o.dump_split};
 	const uint64_t step = (uint64_t)o.update_every * 1000000u;
 	int status = 0;
 	bool first_tick = true;

@@ -93,11 +93,15 @@ enum nd_parse_result nd_options_parse(int argc, char *argv[], struct nd_options 
 				return usage(why, why_len, "invalid --top '%s': give a whole number from 1 to %u", val,
 				             CTSCOPE_TOP_MAX);
 			o->top_n = (unsigned)v;
+		} else if ((val = option_value(argc, argv, &i, "--dump-split", &missing))) {
+			if (ctscope_dump_split_parse(val, &o->dump_split) != 0)
+				return usage(why, why_len,
+				             "unknown --dump-split '%s': use auto, none, family, assured or seen_reply", val);
 		} else if (missing) {
 			return usage(why, why_len, "option %s needs a value", w);
 		} else if (w[0] == '-') {
 			return usage(why, why_len,
-			             "unknown option '%s': ctscope.plugin takes --mode, --netns and --top", w);
+			             "unknown option '%s': ctscope.plugin takes --mode, --netns, --top and --dump-split", w);
 		} else if (!update_every_seen) {
 			/* netdata's first argument. */
 			if (parse_unsigned(w, 1, ND_UPDATE_EVERY_MAX, &v) != 0)
@@ -109,7 +113,7 @@ enum nd_parse_result nd_options_parse(int argc, char *argv[], struct nd_options 
 			update_every_seen = 1;
 		} else {
 			return usage(why, why_len,
-			             "unexpected argument '%s': after the update interval only --mode, --netns, --top",
+			             "unexpected argument '%s': after the update interval only --mode, --netns, --top, --dump-split",
 			             w);
 		}
 	}
@@ -119,6 +123,7 @@ enum nd_parse_result nd_options_parse(int argc, char *argv[], struct nd_options 
 void nd_usage(FILE *out)
 {
 	fputs("usage: ctscope.plugin [UPDATE_EVERY] [--mode stats|dump|events] [--netns NS]... [--top N]\n"
+	      "                      [--dump-split auto|none|family|assured|seen_reply]\n"
 	      "A netdata external plugin: writes the conntrack table of each namespace as\n"
 	      "plugins.d charts on stdout every UPDATE_EVERY seconds (netdata passes it).\n"
 	      "Options come from netdata.conf, e.g.\n"
@@ -127,6 +132,9 @@ void nd_usage(FILE *out)
 	      "  --mode MODE   stats (counters only), dump (default), events\n"
 	      "  --netns NS    a name from 'ip netns list', a path, or pid:N; repeatable;\n"
 	      "                none: the namespace the plugin runs in\n"
-	      "  --top N       destinations charted per namespace (1..1000, default 10)\n",
+	      "  --top N       destinations charted per namespace (1..1000, default 10)\n"
+	      "  --dump-split HOW  auto (default): a table of 100,000 entries or more is\n"
+	      "                read as two dumps at once on two cores; none: one dump\n"
+	      "                (one core); family, assured, seen_reply: that division\n",
 	      out);
 }

@@ -20,6 +20,7 @@ struct nd_options {
 	unsigned update_every;  /* seconds; 1 when netdata gave none */
 	enum ctscope_mode mode; /* dump unless --mode */
 	unsigned top_n;
+	enum ctscope_dump_split dump_split; /* auto unless --dump-split */
 	const char *netns[ND_NETNS_MAX]; /* point into argv; none: own namespace */
 	size_t n_netns;
 };

@@ -133,13 +133,16 @@ static void test_every_option(void **state)
 	boolean(add(&b, "Breakdowns"), 0);
 	num(add(&b, "Interval"), 2.5);
 	boolean(add(&b, "Notifications"), 0);
+	str(add(&b, "DumpSplit"), "family");
 	ctscope_cd_config_init(&cfg);
 	assert_true(cfg.notifications); /* on unless switched off */
+	assert_int_equal(cfg.core.dump_split, CTSCOPE_DUMP_SPLIT_AUTO);
 	assert_int_equal(ctscope_cd_config_apply(&cfg, &b.root, collect, &r), 0);
 	assert_false(cfg.notifications);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(cfg.core.mode, CTSCOPE_MODE_STATS);
 	assert_int_equal(cfg.core.top_n, 1000);
+	assert_int_equal(cfg.core.dump_split, CTSCOPE_DUMP_SPLIT_FAMILY);
 	assert_int_equal(cfg.breakdowns, 0);
 	assert_true(cfg.interval_s == 2.5);
 	assert_int_equal(cfg.n_netns, 4);
@@ -289,6 +292,25 @@ static void test_notifications(void **state)
 	expect_one_problem(&b, "Notifications 1", "true or false");
 }
 
+static void test_dump_split(void **state)
+{
+	(void)state;
+	struct block b;
+	struct ctscope_cd_config cfg;
+	ctscope_cd_config_init(&cfg);
+	block_init(&b);
+	str(add(&b, "dumpsplit"), "none");
+	assert_int_equal(ctscope_cd_config_apply(&cfg, &b.root, collect, NULL), 0);
+	assert_int_equal(cfg.core.dump_split, CTSCOPE_DUMP_SPLIT_NONE);
+	ctscope_cd_config_free(&cfg);
+	block_init(&b);
+	str(add(&b, "DumpSplit"), "halves");
+	expect_one_problem(&b, "DumpSplit \"halves\"", "\"none\" (always one dump)");
+	block_init(&b);
+	num(add(&b, "DumpSplit"), 2);
+	expect_one_problem(&b, "DumpSplit 2", "one quoted string");
+}
+
 static void test_bad_interval(void **state)
 {
 	(void)state;
@@ -380,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_bad_top_n),
 		cmocka_unit_test(test_bad_breakdowns),
 		cmocka_unit_test(test_bad_interval),
+		cmocka_unit_test(test_dump_split),
 		cmocka_unit_test(test_notifications),
 		cmocka_unit_test(test_bad_netns),
 		cmocka_unit_test(test_unknown_option_and_block),

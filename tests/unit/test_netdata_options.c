@@ -28,6 +28,7 @@ static void test_netdata_defaults(void **state)
 	assert_int_equal(o.update_every, 1);
 	assert_int_equal(o.mode, CTSCOPE_MODE_DUMP);
 	assert_int_equal(o.top_n, CTSCOPE_TOP_DEFAULT);
+	assert_int_equal(o.dump_split, CTSCOPE_DUMP_SPLIT_AUTO);
 	assert_int_equal(o.n_netns, 0);
 
 	/* Run by hand without netdata's argument: one second. */
@@ -52,9 +53,13 @@ static void test_command_options(void **state)
 	assert_string_equal(o.netns[1], "/proc/1/ns/net");
 	assert_string_equal(o.netns[2], "pid:42");
 
-	char **stats = ARGV("2", "--mode=stats");
-	assert_int_equal(parse(3, stats, &o, why, sizeof(why)), ND_PARSE_RUN);
+	char **stats = ARGV("2", "--mode=stats", "--dump-split", "none");
+	assert_int_equal(parse(5, stats, &o, why, sizeof(why)), ND_PARSE_RUN);
 	assert_int_equal(o.mode, CTSCOPE_MODE_STATS);
+	assert_int_equal(o.dump_split, CTSCOPE_DUMP_SPLIT_NONE);
+	char **split = ARGV("2", "--dump-split=assured");
+	assert_int_equal(parse(3, split, &o, why, sizeof(why)), ND_PARSE_RUN);
+	assert_int_equal(o.dump_split, CTSCOPE_DUMP_SPLIT_ASSURED);
 }
 
 struct bad_case {
@@ -68,16 +73,18 @@ static void test_mistakes_are_named(void **state)
 	const struct bad_case cases[] = {
 		{{"1", "--mode", "full"}, "unknown mode 'full' for --mode: use stats, dump or events"},
 		{{"1", "--top", "0"}, "invalid --top '0': give a whole number from 1 to 1000"},
+		{{"1", "--dump-split", "odd"}, "unknown --dump-split 'odd': use auto, none, family, assured or seen_reply"},
+		{{"1", "--dump-split"}, "option --dump-split needs a value"},
 		{{"1", "--top", "1001"}, "invalid --top '1001': give a whole number from 1 to 1000"},
 		{{"1", "--top=-3"}, "invalid --top '-3': give a whole number from 1 to 1000"},
 		{{"1", "--netns"}, "option --netns needs a value"},
 		{{"1", "--netns="}, "empty --netns: give a name from 'ip netns list', a path or pid:N"},
 		{{"1", "--netns", "a", "--netns", "a"}, "--netns 'a' given twice: each namespace once"},
-		{{"1", "--interval", "5"}, "unknown option '--interval': ctscope.plugin takes --mode, --netns and --top"},
-		{{"1", "--modes=dump"}, "unknown option '--modes=dump': ctscope.plugin takes --mode, --netns and --top"},
+		{{"1", "--interval", "5"}, "unknown option '--interval': ctscope.plugin takes --mode, --netns, --top and --dump-split"},
+		{{"1", "--modes=dump"}, "unknown option '--modes=dump': ctscope.plugin takes --mode, --netns, --top and --dump-split"},
 		{{"0"}, "invalid update interval '0': netdata passes whole seconds from 1 to 86400 ('update every' in "
 		        "[plugin:ctscope])"},
-		{{"1", "2"}, "unexpected argument '2': after the update interval only --mode, --netns, --top"},
+		{{"1", "2"}, "unexpected argument '2': after the update interval only --mode, --netns, --top, --dump-split"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[8] = {"ctscope.plugin"};
