@@ -173,8 +173,8 @@ enum ctscope_split_by ctscope_split_for(enum ctscope_dump_split asked, const str
  * CTA_STATUS_MASK appended to nlh. */
 void ctscope_split_request(enum ctscope_split_by by, unsigned part, struct nlmsghdr *nlh, struct nfgenmsg *nfg);
 /* Whether an entry belongs to that part. A kernel without status
- * filtering (before 5.15) sends every entry to both parts; each part keeps
- * only its own, so the numbers stay right. */
+ * filtering (before 5.15) sends every entry to both parts, unmarked; each
+ * part keeps only its own, so the numbers stay right. */
 bool ctscope_split_holds(enum ctscope_split_by by, unsigned part, const struct ctscope_entry *e);
 /* "none", "family", "assured", "seen_reply" */
 const char *ctscope_split_name(enum ctscope_split_by by);
@@ -207,8 +207,9 @@ int ctscope_netlink_check_framing(const void *buf, size_t len, const char *what,
  * 0 done, -1 error (err filled). Exposed for the unit tests and fuzzing. */
 int ctscope_source_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, ctscope_entry_cb cb,
                                 void *data, uint64_t *scanned, struct ctscope_error *err);
-/* The same for a buffer of one part of a split dump: entries not of that
- * part are counted in *foreign and not passed to cb. */
+/* The same for a buffer of one part of a split dump: in messages the
+ * kernel did not mark NLM_F_DUMP_FILTERED, entries not of that part are
+ * counted in *foreign and not passed to cb. */
 int ctscope_source_parse_part(const void *buf, size_t len, uint32_t seq, uint32_t portid, enum ctscope_split_by by,
                               unsigned part, ctscope_entry_cb cb, void *data, uint64_t *scanned, uint64_t *foreign,
                               struct ctscope_error *err);

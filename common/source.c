@@ -240,7 +240,13 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 		ctx->run.failed = true;
 		return MNL_CB_ERROR;
 	}
-	if (!ctscope_split_holds(ctx->by, ctx->part, &e)) {
+	/* The kernel marks what it filtered, and is trusted with it: an
+	 * entry whose status changes between its filter and its message is
+	 * counted where the filter put it. An unmarked answer to a split
+	 * request is the whole table (a kernel without status filters):
+	 * each part keeps only its own. */
+	if (ctx->by != CTSCOPE_SPLIT_NONE && !(nlh->nlmsg_flags & NLM_F_DUMP_FILTERED) &&
+	    !ctscope_split_holds(ctx->by, ctx->part, &e)) {
 		(*ctx->foreign)++; /* the other part counts it */
 		return MNL_CB_OK;
 	}
