@@ -5,7 +5,8 @@
 # Fills a throwaway namespace with BENCH_ENTRIES (default 1,000,000)
 # entries, one distinct destination each, then times with timeit.py (each
 # command BENCH_RUNS times after a warm-up, round by round, interleaved): the floor (tests/bench/floor:
-# dump, receive, look at nothing), ctscope --mode dump and --mode stats,
+# dump, receive, look at nothing), ctscope --mode dump (split in two dumps
+# at once, as auto chooses for a first read) and with --dump-split none, --mode stats,
 # conntrack -L, cat /proc/net/nf_conntrack where the kernel has it, and a
 # text parse like munin's fw_conntrack. Peak RSS of ours with GNU time.
 # A scaling run (10k, 100k, then the full size) shows dump mode staying
@@ -115,6 +116,7 @@ NS=$CT_NS
 # ---- the full comparison at ENTRIES ----
 cmds=(-n floor "$FLOOR --netns $NS"
 	-n "ctscope --mode dump" "$CTSCOPE --json --mode dump --netns $NS"
+	-n "ctscope --mode dump, one dump" "$CTSCOPE --json --mode dump --dump-split none --netns $NS"
 	-n "ctscope --mode stats" "$CTSCOPE --json --mode stats --netns $NS"
 	-n "conntrack -L" "ip netns exec $NS conntrack -L -o extended"
 	-n "conntrack -C" "ip netns exec $NS conntrack -C")
@@ -194,13 +196,17 @@ for r in res:
     print(f"{name:<32} {r['median']:>8.3f}s {r['min']:>7.3f}s {r['max']:>7.3f}s {r['ratio_to_first']:>7.2f}x"
           f" {spread:>13} {r['peak_rss_kib'] / 1024:>6.1f} MiB")
 print("(x floor: median of the per-round ratios, each round running every command once)")
-dump, ctl = by_name.get("ctscope --mode dump"), by_name.get("conntrack -L")
+ctl = by_name.get("conntrack -L")
 vs_conntrack = None
-if dump and ctl:
+for name in ("ctscope --mode dump", "ctscope --mode dump, one dump"):
+    dump = by_name.get(name)
+    if not (dump and ctl):
+        continue
     per_round = sorted(d / c for d, c in zip(dump["times"], ctl["times"]))
-    vs_conntrack = {"median": statistics.median(per_round), "min": per_round[0], "max": per_round[-1]}
-    print(f"ctscope --mode dump / conntrack -L: {vs_conntrack['median']:.2f}"
-          f" (rounds {vs_conntrack['min']:.2f}-{vs_conntrack['max']:.2f})")
+    ratio = {"median": statistics.median(per_round), "min": per_round[0], "max": per_round[-1]}
+    if vs_conntrack is None:
+        vs_conntrack = ratio
+    print(f"{name} / conntrack -L: {ratio['median']:.2f} (rounds {ratio['min']:.2f}-{ratio['max']:.2f})")
 print("\nscaling (dump mode / floor, interleaved, median of per-round ratios):")
 for s in scaling:
     print(f"  {s['entries']:>9,} entries: floor {s['floor_s']:.3f}s  dump {s['dump_s']:.3f}s  {s['ratio']:.2f}x"
