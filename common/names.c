@@ -111,28 +111,32 @@ static const char *const sysctl_fullnames[CTSCOPE_SYSCTL_COUNT] = {
 
 static const char *const dump_split_names[] = { "auto", "none", "family", "assured", "seen_reply" };
 
+/* The index of word in a table of names, or -1. */
+static int index_of(const char *const *names, size_t n, const char *word)
+{
+	for (size_t i = 0; word && i < n; i++)
+		if (strcmp(word, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+#define INDEX_OF(table, word) index_of(table, sizeof(table) / sizeof((table)[0]), word)
+
 int ctscope_dump_split_parse(const char *word, enum ctscope_dump_split *out)
 {
-	for (size_t i = 0; i < sizeof(dump_split_names) / sizeof(dump_split_names[0]); i++) {
-		if (word && strcmp(word, dump_split_names[i]) == 0) {
-			*out = (enum ctscope_dump_split)i;
-			return 0;
-		}
-	}
-	return -1;
+	int i = INDEX_OF(dump_split_names, word);
+	if (i >= 0)
+		*out = (enum ctscope_dump_split)i;
+	return i >= 0 ? 0 : -1;
 }
 
 const char *ctscope_dump_split_name(enum ctscope_dump_split d) { return NAME_OF(dump_split_names, d); }
 
 int ctscope_mode_parse(const char *word, enum ctscope_mode *out)
 {
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-		if (word && strcmp(word, mode_names[i]) == 0) {
-			*out = (enum ctscope_mode)i;
-			return 0;
-		}
-	}
-	return -1;
+	int i = INDEX_OF(mode_names, word);
+	if (i >= 0)
+		*out = (enum ctscope_mode)i;
+	return i >= 0 ? 0 : -1;
 }
 
 const char *ctscope_mode_name(enum ctscope_mode m) { return NAME_OF(mode_names, m); }

@@ -13,8 +13,8 @@
 # each namespace's own entry count, and 40 is below its 1,000 minimum).
 # A third, LONG, sets nf_conntrack_tcp_timeout_established to 432000 and
 # holds 2,000 ESTABLISHED entries with more than a day left, each to its own
-# destination: its hints chart says long_established and the alarm on it is
-# raised.
+# destination, and 1,000 UDP entries that never saw a reply: its hints chart
+# says long_established and udp_unreplied, and the alarms on both are raised.
 source "$(dirname "$0")/../lib.sh" || exit 1
 source "$CTSCOPE_SRC/tests/e2e/netdata_lib.sh" || exit 1
 ct_need_root
@@ -45,6 +45,9 @@ ip netns exec "$long" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_establis
 	ct_fail "cannot set nf_conntrack_tcp_timeout_established in $long"
 "$CTINJECT" --netns "$long" -q <<<'proto=tcp src=10.6.0.1 dst=198.51.100.0 sport=40000 dport=443 state=established flags=assured,seen_reply timeout=200000 count=2000 vary=dst' ||
 	ct_fail "ctinject could not fill namespace $long"
+# a third of the table UDP never answered: the udp_unreplied hint (>= 25%, >= 1,000)
+"$CTINJECT" --netns "$long" -q <<<'proto=udp src=10.6.0.2 dst=203.0.113.0 sport=5000 dport=5060 timeout=7200 count=1000 vary=dst' ||
+	ct_fail "ctinject could not add UDP entries to namespace $long"
 
 nd_make_install
 nd_conf "$(nd_free_port)" "--netns $CT_NS --netns $small --netns $long --top 5"
@@ -122,6 +125,10 @@ nd_wait 10 "long_established = 1 in ctscope_$long.hints" '[ "$(nd_last_value "ct
 nd_wait 50 "WARNING from ctscope_conntrack_long_established on $long (2,000 entries, all with days left)" \
 	'[ "$(alarm_status "ctscope_$long.hints" ctscope_conntrack_long_established)" = WARNING ]'
 ct_log "ctscope_$long.hints.ctscope_conntrack_long_established: WARNING"
+nd_wait 10 "udp_unreplied = 1 in ctscope_$long.hints" '[ "$(nd_last_value "ctscope_$long.hints" udp_unreplied)" = 1 ]'
+nd_wait 50 "WARNING from ctscope_conntrack_udp_unreplied on $long (1,000 of 3,000 entries UDP never answered)" \
+	'[ "$(alarm_status "ctscope_$long.hints" ctscope_conntrack_udp_unreplied)" = WARNING ]'
+ct_log "ctscope_$long.hints.ctscope_conntrack_udp_unreplied: WARNING"
 fill=$(alarm_status "$type.fill" ctscope_conntrack_fill)
 [ "$fill" = CLEAR ] || ct_fail "ctscope_conntrack_fill is '$fill' on a table at $(nd_last_value "$type.fill" used) %"
 for a in stats:insert_failed stats:drop hints:long_established hints:udp_unreplied; do
