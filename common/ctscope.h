@@ -36,8 +36,9 @@ const char *ctscope_mode_name(enum ctscope_mode mode);
 
 /* How a dump reads the table. auto (the default): a big table is read as
  * two dumps at once, each of one part of it, which the kernel builds on two
- * cores, divided by what divided it best last time (split.c); none: one
- * dump; the others force that division. */
+ * cores, divided by what divided it best last time (split.c); event mode,
+ * bound by its own parse, dumps in one; none: one dump; the others force
+ * that division (in event mode too). */
 enum ctscope_dump_split {
 	CTSCOPE_DUMP_SPLIT_AUTO,
 	CTSCOPE_DUMP_SPLIT_NONE,

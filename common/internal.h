@@ -188,8 +188,6 @@ void ctscope_source_close(struct ctscope_source *src);
 /* Entries and max (IPCTNL_MSG_CT_GET_STATS), per-CPU counters summed
  * (IPCTNL_MSG_CT_GET_STATS_CPU), expectations (IPCTNL_MSG_EXP_GET dump). */
 int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err);
-/* The kernel's entry count alone (one IPCTNL_MSG_CT_GET_STATS). */
-int ctscope_source_count(struct ctscope_source *src, uint64_t *entries, struct ctscope_error *err);
 
 typedef int (*ctscope_entry_cb)(const struct ctscope_entry *e, void *data);
 /* The whole table, cb for every entry: one IPCTNL_MSG_CT_GET dump, or two

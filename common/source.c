@@ -449,10 +449,13 @@ static int expect_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Entries and max (IPCTNL_MSG_CT_GET_STATS) into snap. */
-static int read_global(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err)
+int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err)
 {
 	struct stats_ctx ctx = { { "read the conntrack counters", global_stats_cb, NULL, err, false }, snap, false, 0 };
+
+	if (ctscope_netns_check(src->spec, src->ns_dev, src->ns_ino, err) < 0)
+		return -1;
+
 	if (send_request(src, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, err, ctx.run.what) < 0 ||
 	    receive_all(src, &ctx.run) < 0)
 		return -1;
@@ -461,27 +464,6 @@ static int read_global(struct ctscope_source *src, struct ctscope_snapshot *snap
 		                  "the kernel did not report the conntrack entry count");
 		return -1;
 	}
-	return 0;
-}
-
-int ctscope_source_count(struct ctscope_source *src, uint64_t *entries, struct ctscope_error *err)
-{
-	struct ctscope_snapshot snap;
-	memset(&snap, 0, sizeof(snap));
-	if (read_global(src, &snap, err) < 0)
-		return -1;
-	*entries = snap.table.entries;
-	return 0;
-}
-
-int ctscope_source_read_stats(struct ctscope_source *src, struct ctscope_snapshot *snap, struct ctscope_error *err)
-{
-	struct stats_ctx ctx = { { "read the conntrack counters", global_stats_cb, NULL, err, false }, snap, false, 0 };
-
-	if (ctscope_netns_check(src->spec, src->ns_dev, src->ns_ino, err) < 0)
-		return -1;
-	if (read_global(src, snap, err) < 0)
-		return -1;
 
 	ctx.run = (struct run_ctx){ "read the per-CPU conntrack counters", cpu_stats_cb, NULL, err, false };
 	if (send_request(src, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS_CPU, NLM_F_DUMP, err, ctx.run.what) < 0 ||
