@@ -34,14 +34,17 @@
 
 /* Receive buffer of the event socket as asked for (the kernel doubles it
  * for its bookkeeping). An event costs ~1.28 KiB of it (skb truesize;
- * measured on 6.18: 4 MiB held 6,553 NEW events, 32 MiB 52,428), so 32
- * MiB holds ~52,000 events: 250 ms of a 200,000 events/s stream while the
- * follower thread gets no CPU (on 2 cores a flush of a million entries,
- * the kernel's side of it on one and a read on the other, starved it for
- * longer than 16 MiB lasts). Each overrun doubles it, up to 128 MiB.
- * Memory is used only while events wait. */
-#define EVENT_RCVBUF_INITIAL (32 * 1024 * 1024)
-#define EVENT_RCVBUF_MAX (128 * 1024 * 1024)
+ * measured on 6.18: 4 MiB held 6,553 NEW events, 32 MiB 52,428), so 128
+ * MiB holds ~210,000 events: 0.7 s of a 300,000 events/s stream while the
+ * follower thread gets no CPU. 32 MiB was not enough on this 2-core
+ * machine: a burst of 200,000 new entries from two injectors, then a flush
+ * of 1,200,000 (~320,000 events/s), lost events in 4 of 11 runs at 32 MiB
+ * (the follower starved while the kernel's side of the flush and a read
+ * held both cores), in none of 6 at 128 MiB. Memory is used only while
+ * events wait, so the larger start costs nothing while the follower keeps
+ * up. Each overrun doubles it, up to 256 MiB. */
+#define EVENT_RCVBUF_INITIAL (128 * 1024 * 1024)
+#define EVENT_RCVBUF_MAX (256 * 1024 * 1024)
 /* recvmmsg batch: one event is one datagram of a few hundred bytes. */
 #define EVENT_BATCH 64
 #define EVENT_SLOT 8192

@@ -3,10 +3,13 @@
 # (common/follower.c), so a long interval loses nothing. With --interval 8
 # a steady stream of 80,000 new entries (1,000 every ~50 ms: ~20,000 a
 # second, slow enough for any build, sanitizers included) arrives between
-# the first and second report: three times what the event socket's buffer
-# holds (~26,000 events), so a reader that only read at report time would
-# lose most of it. The second report must have applied all 80,000 events
-# with none lost and no resync, and equal `conntrack -L`. Then the table is
+# the first and second report. Half a second after it, before the second
+# report, the event socket must hold almost nothing (/proc/net/netlink's
+# Rmem): read as it came, not left for the report (80,000 unread events
+# are ~100 MiB of socket; the buffer, 128 MiB, would hold them, so only
+# this check tells a follower from a reader at report time). The second
+# report must have applied all 80,000 events with none lost and no resync,
+# and equal `conntrack -L`. Then the table is
 # flushed at the kernel's full speed; the third report must be empty, and
 # any loss answered by a resync.
 source "$(dirname "$0")/../lib.sh" || exit 1
@@ -29,7 +32,13 @@ for i in $(seq 0 79); do
 	sleep 0.04
 done
 took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+sleep 0.5
+# ctscope's event socket: NETLINK_NETFILTER (12), subscribed to groups
+rmem=$(ip netns exec "$CT_NS" awk '$2 == 12 && $4 != "00000000" { print $5 }' /proc/net/netlink | head -n 1)
 [ "$(ct_lines)" -eq 1 ] || ct_fail "the stream took ${took}s and outlasted the interval: the second report came during it"
+[ -n "$rmem" ] || ct_fail "no subscribed netfilter socket in $CT_NS's /proc/net/netlink"
+ct_log "event socket holds $rmem bytes half a second after the stream, before the second report"
+[ "$rmem" -lt 4194304 ] || ct_fail "the event socket holds $rmem bytes between reports: the stream was not read as it came"
 ct_log "80,000 entries streamed in ${took}s"
 ip netns exec "$CT_NS" conntrack -L -o extended >"$tmp/dump" 2>"$tmp/dump.err" || ct_fail "conntrack -L failed: $(cat "$tmp/dump.err")"
 cat "$tmp/dump" "$tmp/dump.err" | python3 "$TOOLS/truth.py" --top 5 >"$tmp/truth" || ct_fail "truth.py could not parse conntrack -L"
