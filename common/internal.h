@@ -196,6 +196,11 @@ typedef int (*ctscope_entry_cb)(const struct ctscope_entry *e, void *data);
 int ctscope_source_dump(struct ctscope_source *src, enum ctscope_split_by by, ctscope_entry_cb cb, void *data,
                         uint64_t *scanned, enum ctscope_split_by *used, struct ctscope_error *err);
 
+/* The errno of an NLMSG_ERROR at the head of fd's queue (peeked, left
+ * there), else 0: how a split dump learns at once that the kernel refused
+ * its filter. */
+int ctscope_netlink_refused(int fd);
+
 /* Checks that buf holds whole netlink messages and nothing else, before
  * libmnl walks it: libmnl 1.0.4 compares nlmsg_len as a signed int, so a
  * length of 2 GiB or more would send its walk far past the buffer. Fails

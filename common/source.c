@@ -299,13 +299,13 @@ static int consume_nothing(const void *buf, size_t len, unsigned part, void *arg
  * once (a kernel that does not know the filter): looks at the first
  * message without taking it. The answer is queued by the time sendto
  * returns: the kernel starts a dump, or fails it, inside that call. */
-static int refused_errno(struct mnl_socket *nl)
+int ctscope_netlink_refused(int fd)
 {
 	union {
 		struct nlmsghdr align;
 		uint8_t buf[NLMSG_HDRLEN + sizeof(struct nlmsgerr)];
 	} u;
-	ssize_t n = recv(mnl_socket_get_fd(nl), u.buf, sizeof(u.buf), MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(fd, u.buf, sizeof(u.buf), MSG_PEEK | MSG_DONTWAIT);
 	if (n < (ssize_t)sizeof(u.buf) || u.align.nlmsg_type != NLMSG_ERROR)
 		return 0;
 	const struct nlmsgerr *e = (const struct nlmsgerr *)(u.buf + NLMSG_HDRLEN);
@@ -324,7 +324,7 @@ int ctscope_source_dump(struct ctscope_source *src, enum ctscope_split_by by, ct
 	pa.seq[0] = ++src->seq;
 	if (send_on(src->nl, pa.seq[0], NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, by, 0, err, DUMP_WHAT) < 0)
 		return -1;
-	int refused = by == CTSCOPE_SPLIT_NONE ? 0 : refused_errno(src->nl);
+	int refused = by == CTSCOPE_SPLIT_NONE ? 0 : ctscope_netlink_refused(fds[0]);
 	if (refused == EINVAL || refused == EOPNOTSUPP) {
 		/* take the error off the socket and ask for the whole table */
 		uint8_t scratch[NLMSG_HDRLEN + sizeof(struct nlmsgerr)];

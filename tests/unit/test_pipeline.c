@@ -3,7 +3,8 @@
  * a netlink recv does): every buffer of every part reaches the parser
  * once, each part in its order; a parser that fails leaves every socket
  * read to its dump's end; a socket that fails or ends early is reported,
- * never waited on forever. */
+ * never waited on forever; and a refusal at the head of a socket is seen
+ * without being taken. */
 #include <errno.h>
 #include <linux/netlink.h>
 #include <setjmp.h>
@@ -167,6 +168,32 @@ static void socket_ending_early_is_an_error(void **state)
 	close(a.rd), close(a.wr), close(b.rd);
 }
 
+/* A split dump's first answer, looked at before anything is read: an
+ * error is seen and left in place, data is not mistaken for one. */
+static void refusal_is_peeked(void **state)
+{
+	(void)state;
+	struct pair a = pair_new();
+	union {
+		struct nlmsghdr h;
+		uint8_t b[NLMSG_HDRLEN + sizeof(struct nlmsgerr)];
+	} u;
+	memset(&u, 0, sizeof(u));
+	u.h.nlmsg_len = sizeof(u.b);
+	u.h.nlmsg_type = NLMSG_ERROR;
+	((struct nlmsgerr *)(u.b + NLMSG_HDRLEN))->error = -EINVAL;
+	assert_int_equal(send(a.wr, u.b, sizeof(u.b), 0), (ssize_t)sizeof(u.b));
+	assert_int_equal(ctscope_netlink_refused(a.rd), EINVAL);
+	assert_int_equal(ctscope_netlink_refused(a.rd), EINVAL); /* still there */
+	uint8_t got[64];
+	assert_int_equal(recv(a.rd, got, sizeof(got), 0), (ssize_t)sizeof(u.b));
+	assert_int_equal(ctscope_netlink_refused(a.rd), 0); /* nothing queued */
+	send_buffer(a.wr, 0x100, 0, 0);
+	assert_int_equal(ctscope_netlink_refused(a.rd), 0); /* data */
+	send_buffer(a.wr, NLMSG_DONE, 0, 1);
+	close(a.rd), close(a.wr);
+}
+
 static void bad_part_count_is_refused(void **state)
 {
 	(void)state;
@@ -186,6 +213,7 @@ int main(void)
 		cmocka_unit_test(two_parts_each_in_order),
 		cmocka_unit_test(failed_parser_leaves_sockets_clean),
 		cmocka_unit_test(socket_ending_early_is_an_error),
+		cmocka_unit_test(refusal_is_peeked),
 		cmocka_unit_test(bad_part_count_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
